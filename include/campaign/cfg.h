@@ -1,0 +1,78 @@
+/*
+ * Configuration: an INI file (inih) parsed into a fresh struct, validated,
+ * then handed to the caller, who swaps it in (SIGHUP reloads take the same
+ * path). Every key has a working default for a local demo. Errors read
+ * "file:line: message". Secrets are not in the struct, only their files.
+ */
+#ifndef CAMPAIGN_CFG_H
+#define CAMPAIGN_CFG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "campaign/log.h"
+
+enum cfg_mqtt_protocol { CFG_MQTT_V311 = 4, CFG_MQTT_V5 = 5 };
+
+struct cfg {
+	char *path;                     /* the file read, NULL for defaults only */
+	enum log_level log_level;       /* [log] level */
+
+	struct {
+		char *db;               /* [store] db; NULL: the caller's default */
+	} store;
+
+	struct {
+		char *driver;           /* "console" or "telegram" */
+		char *api_url;          /* Bot API base URL, no trailing slash */
+		char *token_file;       /* NULL: TELEGRAM_BOT_TOKEN only */
+		int poll_timeout;       /* long-poll seconds, 1..50 */
+		char **admins;          /* user ids allowed to administer from chat */
+		size_t nadmins;
+		int rate_global;        /* messages per second, all chats */
+		int rate_group_per_min; /* messages per minute to one group */
+	} chat;
+
+	struct {
+		char *host;
+		int port;
+		char *socket;           /* unix socket path; wins over host/port */
+		char *client_id;        /* NULL: "campaign-bridge-<hostname>" */
+		char *username;
+		char *password_file;
+		char *tls_ca;
+		char *tls_cert;
+		char *tls_key;
+		char *topic_prefix;     /* NULL: "campaign/<plan id>" */
+		int qos;
+		enum cfg_mqtt_protocol protocol;
+		int keepalive;          /* seconds */
+	} mqtt;
+
+	struct {
+		int at;                 /* minutes after local midnight */
+		int *days_before;       /* sorted descending, e.g. 7,3,1,0 */
+		size_t ndays_before;
+		int escalate_after;     /* days overdue before admins get a digest */
+		int quiet_start;        /* minutes, or -1 for no quiet hours */
+		int quiet_end;
+		int32_t *holidays;      /* day numbers of non-working days */
+		size_t nholidays;
+		int32_t *workdays;      /* weekend days that are working days (调休) */
+		size_t nworkdays;
+	} reminders;
+};
+
+/* Loads path (NULL: defaults only). NULL with "file:line: message" in err on error. */
+struct cfg *cfg_load(const char *path, char *err, size_t errlen);
+void cfg_free(struct cfg *cfg);
+/* True if user_id is listed in [chat] admins. */
+bool cfg_is_admin(const struct cfg *cfg, const char *user_id);
+/*
+ * Reads a one-line secret file (token, password): trailing newline removed.
+ * NULL with a message in err on error; the message never contains the secret.
+ */
+char *cfg_read_secret(const char *path, char *err, size_t errlen);
+
+#endif

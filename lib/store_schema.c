@@ -1,0 +1,146 @@
+/*
+ * The schema, as an ordered list of migrations. Migration N brings the
+ * database from user_version N-1 to N; never edit a released one, append.
+ * Times are unix seconds; calendar days are day numbers (caldate.h).
+ */
+#include "store_schema.h"
+
+static const char *const migration_v1 =
+    /* The loaded plan's scalars: plan.id, plan.title, plan.year ... */
+    "CREATE TABLE meta("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL) WITHOUT ROWID;"
+
+    /* Units keep their id across plan reloads (matched on the normalized name),
+       so bindings, invites and progress survive a corrected plan. */
+    "CREATE TABLE units("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  norm TEXT NOT NULL UNIQUE,"
+    "  seq INTEGER NOT NULL);"
+    "CREATE TABLE unit_aliases("
+    "  norm TEXT PRIMARY KEY,"
+    "  alias TEXT NOT NULL,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE tasks("
+    "  id TEXT PRIMARY KEY,"
+    "  seq INTEGER NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  detail TEXT,"
+    "  when_text TEXT,"
+    "  start_day INTEGER,"
+    "  due_day INTEGER,"
+    "  fuzzy INTEGER NOT NULL DEFAULT 0,"
+    "  actors TEXT,"         /* JSON arrays of names, or NULL */
+    "  report_to TEXT) WITHOUT ROWID;"
+    "CREATE TABLE task_units("
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  seq INTEGER NOT NULL,"
+    "  PRIMARY KEY(task_id, unit_id)) WITHOUT ROWID;"
+    "CREATE INDEX task_units_unit ON task_units(unit_id);"
+
+    /* Progress: the history of reports and the current state per task and unit. */
+    "CREATE TABLE reports("
+    "  id INTEGER PRIMARY KEY,"
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  percent INTEGER NOT NULL CHECK(percent BETWEEN 0 AND 100),"
+    "  done INTEGER NOT NULL,"
+    "  note TEXT,"
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  user_name TEXT,"
+    "  at INTEGER NOT NULL,"
+    "  source_key TEXT UNIQUE);"
+    "CREATE INDEX reports_task ON reports(task_id, unit_id, id);"
+    "CREATE TABLE task_state("
+    "  task_id TEXT NOT NULL REFERENCES tasks(id) ON DELETE CASCADE,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  percent INTEGER NOT NULL,"
+    "  done INTEGER NOT NULL,"
+    "  note TEXT,"
+    "  report_id INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(task_id, unit_id)) WITHOUT ROWID;"
+
+    /* People: chat users and their unit, admins, invites (only a hash is kept). */
+    "CREATE TABLE users("
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  name TEXT,"
+    "  unit_id INTEGER REFERENCES units(id) ON DELETE SET NULL,"
+    "  bound_at INTEGER,"
+    "  PRIMARY KEY(platform, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX users_unit ON users(unit_id);"
+    "CREATE TABLE admins("
+    "  user_id TEXT PRIMARY KEY,"
+    "  added_at INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE invites("
+    "  code_hash TEXT PRIMARY KEY,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  created_at INTEGER NOT NULL,"
+    "  expires_at INTEGER NOT NULL,"
+    "  used_at INTEGER,"
+    "  used_by TEXT) WITHOUT ROWID;"
+
+    /* Chats the bot talks in; subscribed ones get broadcasts and reminders. */
+    "CREATE TABLE chats("
+    "  platform TEXT NOT NULL,"
+    "  chat_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL DEFAULT 'private',"
+    "  title TEXT,"
+    "  active INTEGER NOT NULL DEFAULT 1,"
+    "  subscribed INTEGER NOT NULL DEFAULT 0,"
+    "  created_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(platform, chat_id)) WITHOUT ROWID;"
+
+    /* The event outbox for MQTT. AUTOINCREMENT: ids never go back, even after
+       the newest row is deleted, so subscribers can rely on them. */
+    "CREATE TABLE events("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  type TEXT NOT NULL,"
+    "  campaign TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  ts TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"   /* 0 pending, 1 delivered, 2 failed */
+    "  reason INTEGER,"
+    "  done_at INTEGER);"
+    "CREATE INDEX events_pending ON events(id) WHERE state = 0;"
+
+    /* The chat outbox: replies, broadcasts, reminders; sent marks only after the API's ok. */
+    "CREATE TABLE deliveries("
+    "  id INTEGER PRIMARY KEY,"
+    "  platform TEXT NOT NULL,"
+    "  chat_id TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  ref INTEGER,"
+    "  reply_to TEXT,"
+    "  text TEXT NOT NULL,"
+    "  state INTEGER NOT NULL DEFAULT 0,"   /* 0 pending, 1 sent, 2 failed */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  not_before INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  sent_at INTEGER);"
+    "CREATE INDEX deliveries_pending ON deliveries(platform, id) WHERE state = 0;"
+
+    /* Chat intake: update ids already applied, for exactly-once effects. */
+    "CREATE TABLE seen_updates("
+    "  platform TEXT NOT NULL,"
+    "  update_id TEXT NOT NULL,"
+    "  seen_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(platform, update_id)) WITHOUT ROWID;"
+
+    /* Cursors and small daemon state (telegram.offset ...). */
+    "CREATE TABLE kv("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL) WITHOUT ROWID;";
+
+const char *const store_migrations[] = {
+	migration_v1,
+};
+
+const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

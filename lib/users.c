@@ -1,0 +1,174 @@
+/* Chat users, unit bindings and admins (tables users, admins). */
+#include "campaign/users.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/xmalloc.h"
+
+static int
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+int
+users_get(struct store *s, const char *platform, const char *user_id,
+    struct user_info *info)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT us.name, us.unit_id, un.name, us.bound_at "
+	    "FROM users us LEFT JOIN units un ON un.id = us.unit_id "
+	    "WHERE us.platform = ?1 AND us.user_id = ?2");
+	int rc;
+
+	memset(info, 0, sizeof(*info));
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		info->known = true;
+		info->name = store_column_text(st, 0);
+		info->unit_id = sqlite3_column_int64(st, 1);
+		info->unit_name = store_column_text(st, 2);
+		info->bound_at = (time_t)sqlite3_column_int64(st, 3);
+		if (info->unit_name == NULL)
+			info->unit_id = 0;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_log_error(s, "read user");
+		return -1;
+	}
+	return 0;
+}
+
+void
+user_info_clear(struct user_info *info)
+{
+	free(info->name);
+	free(info->unit_name);
+	memset(info, 0, sizeof(*info));
+}
+
+int
+users_touch(struct store *s, const char *platform, const char *user_id, const char *name,
+    time_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO users(platform, user_id, name) "
+	    "VALUES(?1, ?2, ?3) ON CONFLICT(platform, user_id) DO UPDATE SET "
+	    "name = coalesce(excluded.name, name)");
+
+	(void)now;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+	store_bind_text(st, 3, name);
+	return step_done(s, st, "touch user");
+}
+
+int
+users_bind(struct store *s, const char *platform, const char *user_id, const char *name,
+    int64_t unit_id, time_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT INTO users(platform, user_id, name, unit_id, "
+	    "bound_at) VALUES(?1, ?2, ?3, ?4, ?5) ON CONFLICT(platform, user_id) DO UPDATE SET "
+	    "name = coalesce(excluded.name, name), unit_id = excluded.unit_id, "
+	    "bound_at = excluded.bound_at");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+	store_bind_text(st, 3, name);
+	if (unit_id > 0) {
+		sqlite3_bind_int64(st, 4, unit_id);
+		sqlite3_bind_int64(st, 5, (int64_t)now);
+	} else {
+		sqlite3_bind_null(st, 4);
+		sqlite3_bind_null(st, 5);
+	}
+	return step_done(s, st, "bind user");
+}
+
+int
+users_count_bound(struct store *s, int64_t unit_id)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT count(*) FROM users WHERE unit_id = ?1");
+	int n = -1;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, unit_id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	return n;
+}
+
+int
+admins_add(struct store *s, const char *user_id, time_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, "INSERT OR IGNORE INTO admins(user_id, added_at) "
+	    "VALUES(?1, ?2)");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (int64_t)now);
+	return step_done(s, st, "add admin");
+}
+
+int
+admins_remove(struct store *s, const char *user_id)
+{
+	sqlite3_stmt *st = store_stmt(s, "DELETE FROM admins WHERE user_id = ?1");
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	if (step_done(s, st, "remove admin") < 0)
+		return -1;
+	return sqlite3_changes(store_db(s)) > 0 ? 1 : 0;
+}
+
+int
+admins_is(struct store *s, const char *user_id)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM admins WHERE user_id = ?1");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+admins_list(struct store *s, char ***ids, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT user_id FROM admins ORDER BY added_at, user_id");
+	int rc;
+
+	*ids = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*ids = xreallocarray(*ids, *n + 1, sizeof(**ids));
+		(*ids)[(*n)++] = store_column_text(st, 0);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -1,0 +1,37 @@
+# Shared by scripts/test, scripts/demo and scripts/broadcast (sourced, not run).
+# Installs what is missing from Debian, builds with CMake, finds the binaries.
+
+# Everything the build, the tests and the demo need, from Debian 12.
+CAMPAIGN_PACKAGES=(
+  build-essential cmake pkg-config
+  libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
+  libcurl4-openssl-dev libmosquitto-dev libssl-dev
+  tzdata ca-certificates sqlite3
+  mosquitto mosquitto-clients openssl python3 procps
+  clang libclang-rt-14-dev
+)
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# Installs only what is missing, so a prepared machine starts in a second.
+ensure_packages() {
+  local missing=() p
+  for p in "${CAMPAIGN_PACKAGES[@]}" "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+      missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}" >&2
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [cmake options...]: configure once, then build with every core.
+build() {
+  local dir=$1; shift
+  cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+  cmake --build "$dir" -j"$(nproc)"
+}
