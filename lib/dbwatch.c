@@ -1,0 +1,90 @@
+/*
+ * Commit notification across processes through inotify. A commit in WAL
+ * mode writes the -wal file, so IN_MODIFY on it is the signal; the directory
+ * is watched (not the file) because the WAL file comes and goes with
+ * checkpoints and connections.
+ */
+#include "campaign/dbwatch.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include "campaign/log.h"
+#include "campaign/xmalloc.h"
+
+struct dbwatch {
+	int fd;
+	char *base;             /* "campaign.db": matches campaign.db and campaign.db-wal */
+};
+
+struct dbwatch *
+dbwatch_open(const char *db_path)
+{
+	struct dbwatch *w = xcalloc(1, sizeof(*w));
+	const char *slash = strrchr(db_path, '/');
+	char *dir = slash != NULL ? xstrndup(db_path, (size_t)(slash - db_path)) : xstrdup(".");
+
+	if (*dir == '\0') {
+		free(dir);
+		dir = xstrdup("/");
+	}
+	w->base = xstrdup(slash != NULL ? slash + 1 : db_path);
+	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	if (w->fd < 0) {
+		log_warn("dbwatch", "inotify_init1 (falling back to polling)");
+	} else if (inotify_add_watch(w->fd, dir, IN_MODIFY | IN_CLOSE_WRITE | IN_CREATE |
+	    IN_MOVED_TO) < 0) {
+		log_warn("dbwatch", "watch %s (falling back to polling)", dir);
+		close(w->fd);
+		w->fd = -1;
+	}
+	free(dir);
+	return w;
+}
+
+void
+dbwatch_close(struct dbwatch *w)
+{
+	if (w == NULL)
+		return;
+	if (w->fd >= 0)
+		close(w->fd);
+	free(w->base);
+	free(w);
+}
+
+int
+dbwatch_fd(const struct dbwatch *w)
+{
+	return w->fd;
+}
+
+bool
+dbwatch_drain(struct dbwatch *w)
+{
+	char events[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	size_t baselen = strlen(w->base);
+	bool hit = false;
+	ssize_t n;
+
+	if (w->fd < 0)
+		return true;
+	while ((n = read(w->fd, events, sizeof(events))) > 0) {
+		for (char *p = events; p < events + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
+
+			if (ev->len > 0 && strncmp(ev->name, w->base, baselen) == 0)
+				hit = true;
+			p += sizeof(*ev) + ev->len;
+		}
+	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR)
+		log_warn("dbwatch", "read");
+	/* An overflowed queue loses names; treat it as a change. */
+	return hit || n < 0 ? hit || errno != EAGAIN : hit;
+}
