@@ -78,13 +78,14 @@ dbwatch_drain(struct dbwatch *w)
 		for (char *p = events; p < events + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)(void *)p;
 
-			if (ev->len > 0 && strncmp(ev->name, w->base, baselen) == 0)
+			/* An overflowed queue loses names: count it as a change. */
+			if ((ev->mask & IN_Q_OVERFLOW) != 0 ||
+			    (ev->len > 0 && strncmp(ev->name, w->base, baselen) == 0))
 				hit = true;
 			p += sizeof(*ev) + ev->len;
 		}
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn("dbwatch", "read");
-	/* An overflowed queue loses names; treat it as a change. */
-	return hit || n < 0 ? hit || errno != EAGAIN : hit;
+	return hit;
 }
