@@ -245,6 +245,10 @@ parse_report(const char *args, struct report_args *out, const char **why)
 	if (*tok == '\0')
 		goto fail;
 	if (parse_progress(tok, &out->percent, &out->done, &rest) < 0) {
+		if (isdigit((unsigned char)tok[0])) {
+			*why = "进度请写0到100之间的数(例如 60 或 60%),完成了写 done。";
+			goto fail;
+		}
 		/* "ID UNIT PCT": an admin reporting for a unit. */
 		out->unit = xstrdup(tok);
 		p = next_token(p, tok, sizeof(tok));
