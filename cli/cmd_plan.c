@@ -134,17 +134,6 @@ plan_json(const struct plan *plan)
 	return o;
 }
 
-static void
-join_names(char *out, size_t outlen, char *const *names, size_t n)
-{
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(out);
-
-		snprintf(out + len, outlen - len, "%s%s", i > 0 ? "、" : "", names[i]);
-	}
-}
-
 static int
 plan_show(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
@@ -195,7 +184,7 @@ plan_show(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 			    plan->units[task->units[u]].name);
 		}
 		if (task->nunits == 0 && task->nactors > 0)
-			join_names(units, sizeof(units), task->actors, task->nactors);
+			cli_actors(task, units, sizeof(units));
 		table_row(t);
 		table_cell(t, "%s", task->id);
 		table_cell(t, "%s", task->title);
@@ -212,7 +201,7 @@ plan_show(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 	for (size_t i = 0; i < plan->nunits; i++) {
 		char aliases[1024];
 
-		join_names(aliases, sizeof(aliases), plan->units[i].aliases,
+		cli_join(aliases, sizeof(aliases), plan->units[i].aliases,
 		    plan->units[i].naliases);
 		table_row(t);
 		table_cell(t, "%s", plan->units[i].name);
