@@ -10,19 +10,6 @@
 #include "campaign/outbox.h"
 #include "campaign/xmalloc.h"
 
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_log_error(s, what);
-		return -1;
-	}
-	return 0;
-}
-
 int
 chats_seen(struct store *s, const char *platform, const char *chat_id, const char *kind,
     const char *title, const char *user_id, bool subscribe_new, time_t now)
@@ -46,7 +33,7 @@ chats_seen(struct store *s, const char *platform, const char *chat_id, const cha
 	sqlite3_bind_int(st, 5, subscribe_new ? 1 : 0);
 	sqlite3_bind_int64(st, 6, (int64_t)now);
 	store_bind_text(st, 7, user_id);
-	return step_done(s, st, "record chat");
+	return store_step_done(s, st, "record chat");
 }
 
 int
@@ -106,7 +93,7 @@ chats_set_active(struct store *s, const char *platform, const char *chat_id, boo
 	sqlite3_bind_int(st, 3, active ? 1 : 0);
 	store_bind_text(st, 4, active ? NULL : reason);
 	sqlite3_bind_int64(st, 5, (int64_t)now);
-	return step_done(s, st, "set chat active");
+	return store_step_done(s, st, "set chat active");
 }
 
 int
@@ -124,7 +111,7 @@ chats_set_subscribed(struct store *s, const char *platform, const char *chat_id,
 	sqlite3_bind_text(st, 2, chat_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, subscribed ? 1 : 0);
 	sqlite3_bind_int64(st, 4, (int64_t)now);
-	return step_done(s, st, "set chat subscription");
+	return store_step_done(s, st, "set chat subscription");
 }
 
 int
@@ -151,7 +138,7 @@ chats_migrate(struct store *s, const char *platform, const char *from, const cha
 	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)now);
-	if (step_done(s, st, "migrate chat") < 0)
+	if (store_step_done(s, st, "migrate chat") < 0)
 		goto fail;
 	st = store_stmt(s, "UPDATE chats SET active = 0, subscribed = 0, updated_at = ?4, "
 	    "reason = 'migrated to ' || ?3 WHERE platform = ?1 AND chat_id = ?2");
@@ -161,7 +148,7 @@ chats_migrate(struct store *s, const char *platform, const char *from, const cha
 	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (int64_t)now);
-	if (step_done(s, st, "retire migrated chat") < 0 ||
+	if (store_step_done(s, st, "retire migrated chat") < 0 ||
 	    outbox_move_chat(s, platform, from, to) < 0)
 		goto fail;
 	return store_commit(s);

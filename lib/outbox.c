@@ -12,19 +12,6 @@
 #include "campaign/log.h"
 #include "campaign/xmalloc.h"
 
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_log_error(s, what);
-		return -1;
-	}
-	return 0;
-}
-
 int64_t
 outbox_now_ms(void)
 {
@@ -165,7 +152,7 @@ outbox_mark_sent(struct store *s, int64_t id, time_t now)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, (int64_t)now);
-	return step_done(s, st, "mark delivery sent");
+	return store_step_done(s, st, "mark delivery sent");
 }
 
 int
@@ -177,7 +164,7 @@ outbox_mark_part(struct store *s, int64_t id, int parts_sent)
 		return -1;
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int(st, 2, parts_sent);
-	return step_done(s, st, "mark delivery part");
+	return store_step_done(s, st, "mark delivery part");
 }
 
 int
@@ -191,7 +178,7 @@ outbox_mark_failed(struct store *s, int64_t id, const char *error, time_t now)
 	sqlite3_bind_int64(st, 1, id);
 	store_bind_text(st, 2, error);
 	sqlite3_bind_int64(st, 3, (int64_t)now);
-	return step_done(s, st, "mark delivery failed");
+	return store_step_done(s, st, "mark delivery failed");
 }
 
 int
@@ -205,7 +192,7 @@ outbox_retry_at(struct store *s, int64_t id, int64_t not_before, const char *err
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, not_before);
 	store_bind_text(st, 3, error);
-	return step_done(s, st, "reschedule delivery");
+	return store_step_done(s, st, "reschedule delivery");
 }
 
 int
@@ -219,7 +206,7 @@ outbox_set_text(struct store *s, int64_t id, const char *text, bool markup)
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_text(st, 2, text, -1, SQLITE_STATIC);
 	sqlite3_bind_int(st, 3, markup ? 1 : 0);
-	return step_done(s, st, "replace delivery text");
+	return store_step_done(s, st, "replace delivery text");
 }
 
 int
@@ -235,7 +222,7 @@ outbox_fail_chat(struct store *s, const char *platform, const char *chat_id,
 	sqlite3_bind_text(st, 2, chat_id, -1, SQLITE_STATIC);
 	store_bind_text(st, 3, error);
 	sqlite3_bind_int64(st, 4, (int64_t)now);
-	if (step_done(s, st, "fail chat deliveries") < 0)
+	if (store_step_done(s, st, "fail chat deliveries") < 0)
 		return -1;
 	return sqlite3_changes(store_db(s));
 }
@@ -251,7 +238,7 @@ outbox_move_chat(struct store *s, const char *platform, const char *from, const 
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, from, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, to, -1, SQLITE_STATIC);
-	return step_done(s, st, "move chat deliveries");
+	return store_step_done(s, st, "move chat deliveries");
 }
 
 int
