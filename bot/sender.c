@@ -50,6 +50,36 @@ struct sender {
 
 static void pass(void *arg);
 
+/*
+ * A restarted sender must not forget what its predecessor sent a moment ago:
+ * the sends of the last minute (recorded to the second) are fed to the pacer
+ * as if made at the end of their second, and nothing starts in the first
+ * global window (the message in flight at a crash was never recorded).
+ */
+static void
+remember(struct sender *s, const struct pace_limits *lim)
+{
+	struct sent_recently *r;
+	size_t n;
+	int64_t now = clock_mono_ms(), real = outbox_now_ms();
+	int64_t span = lim->group_window_ms > lim->global_window_ms ? lim->group_window_ms :
+	    lim->global_window_ms;
+
+	if (lim->per_chat_ms == 0 && lim->global_max == 0 && lim->group_max == 0)
+		return;
+	if (outbox_sent_since(s->store, s->driver->ops->name, (real - span) / 1000 - 1, &r,
+	    &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int64_t at = now - (real - (r[i].sent_at * 1000 + 999));
+
+		pacer_record(s->pacer, r[i].chat_id, strcmp(r[i].chat_kind, CHAT_PRIVATE) != 0,
+		    at < now ? at : now);
+	}
+	sent_recently_free(r, n);
+	pacer_pause(s->pacer, now + lim->global_window_ms + PACER_MARGIN_MS);
+}
+
 struct sender *
 sender_new(struct store *st, struct loop *l, struct driver *d,
     const struct pace_limits *limits)
@@ -62,6 +92,7 @@ sender_new(struct store *st, struct loop *l, struct driver *d,
 	s->pacer = pacer_new(limits);
 	s->timer = loop_timer_new(l, pass, s);
 	s->ready_at = -1;
+	remember(s, limits);
 	return s;
 }
 

@@ -150,8 +150,9 @@ outbox_mark_sent(struct store *s, int64_t id, time_t now)
 
 	if (st == NULL)
 		return -1;
+	(void)now;
 	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (int64_t)now);
+	sqlite3_bind_int64(st, 2, outbox_now_ms() / 1000);
 	return store_step_done(s, st, "mark delivery sent");
 }
 
@@ -273,6 +274,50 @@ outbox_counts(struct store *s, const char *kind, int64_t ref, struct outbox_coun
 		return -1;
 	}
 	return 0;
+}
+
+int
+outbox_sent_since(struct store *s, const char *platform, int64_t since,
+    struct sent_recently **out, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT d.chat_id, coalesce(c.kind, 'private'), "
+	    "d.sent_at FROM deliveries d LEFT JOIN chats c ON c.platform = d.platform AND "
+	    "c.chat_id = d.chat_id WHERE d.platform = ?1 AND d.state = 1 AND d.sent_at >= ?2 "
+	    "ORDER BY d.sent_at, d.id");
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[*n].chat_id = store_column_text(st, 0);
+		(*out)[*n].chat_kind = store_column_text(st, 1);
+		(*out)[*n].sent_at = sqlite3_column_int64(st, 2);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, "read recent sends");
+		sent_recently_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+sent_recently_free(struct sent_recently *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(r[i].chat_id);
+		free(r[i].chat_kind);
+	}
+	free(r);
 }
 
 int64_t

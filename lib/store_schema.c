@@ -131,7 +131,8 @@ static const char *const migration_v1 =
     "  not_before INTEGER NOT NULL DEFAULT 0," /* real unix ms, never CAMPAIGN_NOW */
     "  error TEXT,"
     "  created_at INTEGER NOT NULL,"
-    "  sent_at INTEGER);"
+    "  sent_at INTEGER);"                   /* real unix time (pacing across restarts) */
+    "CREATE INDEX deliveries_sent ON deliveries(platform, sent_at) WHERE state = 1;"
     "CREATE INDEX deliveries_pending ON deliveries(platform, chat_id, id) WHERE state = 0;"
     "CREATE INDEX deliveries_ref ON deliveries(kind, ref) WHERE ref IS NOT NULL;"
     "CREATE UNIQUE INDEX deliveries_dedupe ON deliveries(dedupe_key) "

@@ -9,7 +9,8 @@
  * Order: deliveries to one chat go out in id order; outbox_heads() gives the
  * oldest pending delivery of each chat. Text is chat markup (markup.h) unless
  * markup is false. not_before is real unix time in milliseconds (not the
- * campaign clock: retries must happen under a frozen CAMPAIGN_NOW too).
+ * campaign clock: retries must happen under a frozen CAMPAIGN_NOW too), and
+ * sent_at real unix seconds (the pacing of a restarted sender starts from it).
  */
 #ifndef CAMPAIGN_OUTBOX_H
 #define CAMPAIGN_OUTBOX_H
@@ -76,6 +77,7 @@ int outbox_heads(struct store *s, const char *platform, size_t max, struct deliv
     size_t *n);
 /* One delivery by id; 1 found, 0 not, -1 error. */
 int outbox_get(struct store *s, int64_t id, struct delivery *out);
+/* now: unused, the real time is recorded (see above). */
 int outbox_mark_sent(struct store *s, int64_t id, time_t now);
 /* Records that parts_sent pieces of a split text went out. */
 int outbox_mark_part(struct store *s, int64_t id, int parts_sent);
@@ -92,6 +94,16 @@ int outbox_move_chat(struct store *s, const char *platform, const char *from,
     const char *to);
 /* Delivered / failed / pending of everything with this kind and ref (broadcast status). */
 int outbox_counts(struct store *s, const char *kind, int64_t ref, struct outbox_counts *c);
+struct sent_recently {
+	char *chat_id;
+	char *chat_kind;
+	int64_t sent_at;        /* real unix seconds */
+};
+
+/* Deliveries of platform sent since (real unix seconds), oldest first. */
+int outbox_sent_since(struct store *s, const char *platform, int64_t since,
+    struct sent_recently **out, size_t *n);
+void sent_recently_free(struct sent_recently *r, size_t n);
 /* Pending deliveries of a platform; -1 on error. */
 int64_t outbox_pending(struct store *s, const char *platform);
 void delivery_clear(struct delivery *d);
