@@ -23,6 +23,7 @@
 #define SHUTDOWN_MAX_MS 5000
 #define HOUSEKEEPING_MS 1000
 #define PRUNE_EVERY_MS (3600 * 1000)
+#define DBWATCH_COALESCE_MS 20
 
 static volatile sig_atomic_t got_term, got_hup;
 static int signal_fd = -1;
@@ -53,14 +54,28 @@ db_changed(struct bot *b)
 	sender_kick(b->sender);
 }
 
+/*
+ * Our own commits touch the WAL too, so the watch fires for every message.
+ * Coalesce: after a notification, stop watching for a moment, then drain
+ * everything at once and look whether another process committed.
+ */
 static void
 on_dbwatch(void *arg, int fd)
 {
 	struct bot *b = arg;
 
-	(void)fd;
+	loop_unwatch_fd(b->loop, fd);
+	loop_timer_after(b->dbcheck, DBWATCH_COALESCE_MS);
+}
+
+static void
+dbcheck(void *arg)
+{
+	struct bot *b = arg;
+
 	if (dbwatch_drain(b->watch))
 		db_changed(b);
+	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 }
 
 static void
@@ -217,6 +232,7 @@ bot_init(struct bot *b)
 	b->watch = dbwatch_open(store_path(b->store));
 	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 	b->housekeeping = loop_timer_new(b->loop, housekeeping, b);
+	b->dbcheck = loop_timer_new(b->loop, dbcheck, b);
 	return 0;
 }
 
@@ -269,6 +285,7 @@ bot_cleanup(struct bot *b)
 		b->driver->ops->free(b->driver);
 	sender_free(b->sender);
 	loop_timer_free(b->housekeeping);
+	loop_timer_free(b->dbcheck);
 	dbwatch_close(b->watch);
 	if (b->sigpipe[0] > 0) {
 		signal_fd = -1;

@@ -28,6 +28,7 @@ struct bot {
 	struct dbwatch *watch;
 	struct driver_host host;
 	struct loop_timer *housekeeping;
+	struct loop_timer *dbcheck;     /* coalesces database notifications */
 	int sigpipe[2];
 	bool stopping;
 	bool input_closed;      /* the console reached EOF: drain, then exit */

@@ -1,7 +1,10 @@
 /*
  * Outbox draining (see sender.h). One pass looks at the head delivery of
  * every chat, starts what the pacer and the driver allow, and arms a timer
- * for the earliest head that must wait. Results come back one by one from
+ * for the earliest head that must wait. The heads are cached: a sent
+ * delivery is replaced by its chat's next one (one indexed lookup), and the
+ * whole list is read again only when something else may have changed it (a
+ * kick: new deliveries, another process, a chat that moved or went away). Results come back one by one from
  * the driver; each is written to the store at once (mark sent, retry later,
  * fail the chat), so a crash repeats at most the one message in flight.
  */
@@ -46,6 +49,10 @@ struct sender {
 	int failures;           /* consecutive transient failures */
 	int64_t ready_at;       /* earliest time a head waits for (last pass); -1: none */
 	bool kicked;            /* a pass is due */
+	struct delivery *heads; /* the oldest pending delivery of each chat, by id */
+	size_t nheads;
+	bool stale;             /* heads must be read again */
+	bool more;              /* the last read hit HEADS_MAX: there may be more chats */
 };
 
 static void pass(void *arg);
@@ -92,6 +99,7 @@ sender_new(struct store *st, struct loop *l, struct driver *d,
 	s->pacer = pacer_new(limits);
 	s->timer = loop_timer_new(l, pass, s);
 	s->ready_at = -1;
+	s->stale = true;
 	remember(s, limits);
 	return s;
 }
@@ -113,14 +121,68 @@ sender_free(struct sender *s)
 		flight_clear(&s->flights[i]);
 	loop_timer_free(s->timer);
 	pacer_free(s->pacer);
+	deliveries_free(s->heads, s->nheads);
 	free(s);
+}
+
+/* Another pass soon, on the cached heads. */
+static void
+again(struct sender *s)
+{
+	s->kicked = true;
+	loop_timer_at(s->timer, 0);
 }
 
 void
 sender_kick(struct sender *s)
 {
-	s->kicked = true;
-	loop_timer_at(s->timer, 0);
+	s->stale = true;
+	again(s);
+}
+
+static struct delivery *
+head(struct sender *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nheads; i++)
+		if (s->heads[i].id == id)
+			return &s->heads[i];
+	return NULL;
+}
+
+/* A head was sent completely: its chat's next delivery (if any) takes its place. */
+static void
+advance(struct sender *s, int64_t id)
+{
+	struct delivery *d = head(s, id), next;
+	size_t i;
+	int rc;
+
+	if (d == NULL) {
+		s->stale = true;
+		return;
+	}
+	rc = outbox_chat_head(s->store, s->driver->ops->name, d->chat_id, &next);
+	i = (size_t)(d - s->heads);
+	delivery_clear(d);
+	memmove(d, d + 1, (s->nheads - i - 1) * sizeof(*d));
+	s->nheads--;
+	if (rc < 0) {
+		s->stale = true;
+		return;
+	}
+	if (rc == 1) {
+		/* Keep the list in id order. */
+		size_t pos = s->nheads;
+
+		while (pos > 0 && s->heads[pos - 1].id > next.id)
+			pos--;
+		s->heads = xreallocarray(s->heads, s->nheads + 1, sizeof(*s->heads));
+		memmove(&s->heads[pos + 1], &s->heads[pos], (s->nheads - pos) * sizeof(*s->heads));
+		s->heads[pos] = next;
+		s->nheads++;
+	}
+	if (s->nheads == 0 && s->more)
+		s->stale = true;
 }
 
 int
@@ -162,6 +224,8 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		else
 			outbox_mark_sent(s->store, d->id, clock_now());
 		markup_pieces_free(pieces, n);
+		s->stale = true;
+		again(s);
 		return true;
 	}
 	out = (struct chat_out){
@@ -201,26 +265,40 @@ pass(void *arg)
 {
 	struct sender *s = arg;
 	struct driver *drv = s->driver;
-	struct delivery *heads;
-	size_t n;
 	int64_t now = clock_mono_ms(), real_now = outbox_now_ms(), next = -1;
 
 	s->ready_at = -1;
 	s->kicked = false;
-	if (outbox_heads(s->store, drv->ops->name, HEADS_MAX, &heads, &n) < 0) {
-		loop_timer_after(s->timer, 1000);
-		return;
+	if (s->stale) {
+		deliveries_free(s->heads, s->nheads);
+		if (outbox_heads(s->store, drv->ops->name, HEADS_MAX, &s->heads, &s->nheads) < 0) {
+			loop_timer_after(s->timer, 1000);
+			return;
+		}
+		s->stale = false;
+		s->more = s->nheads == HEADS_MAX;
 	}
-	for (size_t i = 0; i < n; i++) {
-		const struct delivery *d = &heads[i];
+	if (s->nheads > 0 && pacer_paused_until(s->pacer) > now) {
+		/* Everything waits for the pause (a 429, a backoff): no need to look. */
+		s->ready_at = next = pacer_paused_until(s->pacer);
+		goto arm;
+	}
+	for (size_t i = 0; i < s->nheads; i++) {
+		const struct delivery *d = &s->heads[i];
 		int64_t t;
 
+		if (s->nflights == MAX_IN_FLIGHT || (s->nflights > 0 && !drv->ops->can_send(drv))) {
+			/* No room: a result will call us again, so the rest can wait unseen. */
+			if (s->ready_at < 0)
+				s->ready_at = now;
+			break;
+		}
 		if (drv->ops->owns != NULL && !drv->ops->owns(drv, d->chat_id))
 			continue;
 		if (flight_of_chat(s, d->chat_id) != NULL)
 			continue;       /* one message per chat at a time keeps the order */
 		t = ready_time(s, d, now, real_now);
-		if (t <= now && s->nflights < MAX_IN_FLIGHT && drv->ops->can_send(drv)) {
+		if (t <= now && drv->ops->can_send(drv)) {
 			if (start(s, d, now))
 				continue;
 			t = now + 100;  /* the driver could not take it: look again soon */
@@ -232,7 +310,7 @@ pass(void *arg)
 		if (s->ready_at < 0 || t < s->ready_at)
 			s->ready_at = t;
 	}
-	deliveries_free(heads, n);
+arm:
 	/* Bounded: look again within a minute even if nothing is due (another writer). */
 	if (next < 0 || next - now > 60000)
 		next = now + 60000;
@@ -304,6 +382,21 @@ resend_plain(struct sender *s, const struct flight *f)
 	markup_pieces_free(pieces, n);
 }
 
+/*
+ * The sender's own marks (sent, retry, failed) commit without an fsync:
+ * synchronous=NORMAL in WAL mode survives a crash of the process, and the
+ * next full commit makes them durable. A power cut could lose one mark and
+ * repeat that one message, which the guarantees allow. Reports and their
+ * confirmations are still written by the intake with synchronous=FULL.
+ */
+static void
+light_writes(struct sender *s, bool light)
+{
+	if (sqlite3_exec(store_db(s->store), light ? "PRAGMA synchronous = NORMAL" :
+	    "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
+		store_log_error(s->store, "set synchronous");
+}
+
 void
 sender_result(struct sender *s, int64_t id, const struct send_result *r)
 {
@@ -321,13 +414,22 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 	f = s->flights[i];
 	s->flights[i] = s->flights[--s->nflights];
 	memset(&s->flights[s->nflights], 0, sizeof(f));
+	light_writes(s, true);
 	switch (r->status) {
 	case SEND_OK:
 		s->failures = 0;
-		if (f.part + 1 < f.nparts)
+		if (f.part + 1 < f.nparts) {
+			struct delivery *d = head(s, id);
+
 			outbox_mark_part(s->store, id, f.part + 1);
-		else
+			if (d != NULL)
+				d->parts_sent = f.part + 1;
+			else
+				s->stale = true;
+		} else {
 			outbox_mark_sent(s->store, id, clock_now());
+			advance(s, id);
+		}
 		break;
 	case SEND_RETRY_AFTER:
 		wait = r->retry_after_ms + RETRY_AFTER_MARGIN_MS;
@@ -343,28 +445,38 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 			log_warnx("sender", "delivery %lld to %s: giving up after %d attempts (%s)",
 			    (long long)id, f.chat_id, f.attempts + 1, r->detail);
 			outbox_mark_failed(s->store, id, r->detail, clock_now());
+			advance(s, id);
 		} else {
+			struct delivery *d = head(s, id);
+
 			log_warnx("sender", "delivery %lld to %s failed (%s): retrying in %.1f s",
 			    (long long)id, f.chat_id, r->detail, (double)wait / 1000.0);
 			outbox_retry_at(s->store, id, 0, r->detail);
+			if (d != NULL)
+				d->attempts++;
 		}
 		break;
 	case SEND_CHAT_GONE:
 		chat_gone(s, &f, r->detail);
+		s->stale = true;
 		break;
 	case SEND_CHAT_MOVED:
 		log_info("sender", "%s chat %s moved to %s", platform, f.chat_id, r->new_chat_id);
 		chats_migrate(s->store, platform, f.chat_id, r->new_chat_id, clock_now());
+		s->stale = true;
 		break;
 	case SEND_BAD_MARKUP:
 		resend_plain(s, &f);
+		s->stale = true;
 		break;
 	case SEND_REJECTED:
 		log_warnx("sender", "delivery %lld to %s refused: %s", (long long)id, f.chat_id,
 		    r->detail);
 		outbox_mark_failed(s->store, id, r->detail, clock_now());
+		advance(s, id);
 		break;
 	}
+	light_writes(s, false);
 	flight_clear(&f);
-	sender_kick(s);
+	again(s);
 }
