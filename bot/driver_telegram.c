@@ -428,7 +428,7 @@ next_step(struct telegram *t)
 	case ST_STOPPED:
 		break;
 	}
-	if (method != NULL && tg_call_start(t->poll, method, params, timeout, poll_done, t) < 0) {
+	if (method != NULL && tg_call_start(t->poll, method, params, timeout, true, poll_done, t) < 0) {
 		log_warnx("telegram", "cannot start %s; retrying", method);
 		back_off(t, 0);
 	}
@@ -505,7 +505,8 @@ tg_send(struct driver *d, const struct chat_out *m)
 	if (m->reply_to != NULL && numeric(m->reply_to))
 		json_object_set_new(params, "reply_parameters", json_pack("{sosb}", "message_id",
 		    id_json(m->reply_to), "allow_sending_without_reply", 1));
-	rc = tg_call_start(t->send, "sendMessage", params, SEND_TIMEOUT_MS, send_done, t);
+	rc = tg_call_start(t->send, "sendMessage", params, SEND_TIMEOUT_MS, false, send_done,
+	    t);
 	json_decref(params);
 	if (rc == 0)
 		t->sending = m->delivery_id;

@@ -32,7 +32,6 @@
 struct flight {
 	int64_t id;
 	char *chat_id;
-	char *text;             /* the delivery's whole text */
 	bool markup;
 	int part, nparts;
 	int attempts;
@@ -108,7 +107,6 @@ static void
 flight_clear(struct flight *f)
 {
 	free(f->chat_id);
-	free(f->text);
 	memset(f, 0, sizeof(*f));
 }
 
@@ -211,19 +209,28 @@ static bool
 start(struct sender *s, const struct delivery *d, int64_t now)
 {
 	struct driver *drv = s->driver;
-	char **pieces;
-	size_t n = markup_split(d->text, d->markup, drv->ops->max_text_units, &pieces);
+	size_t max = drv->ops->max_text_units, len = strlen(d->text);
+	char *one[1] = { d->text };
+	char **pieces = one;
+	size_t n;
 	struct flight *f;
 	struct chat_out out;
 	bool ok = false;
 
+	/* A text of at most max bytes has at most max UTF-16 units: no split. */
+	if (d->parts_sent == 0 && len > 0 && (max == 0 || len <= max) &&
+	    d->text[len - 1] != '\n' && d->text[0] != '\n' && d->text[0] != ' ')
+		n = 1;
+	else
+		n = markup_split(d->text, d->markup, max, &pieces);
 	if (d->parts_sent >= (int)n) {
 		/* Nothing (left) to send: an empty text, or every piece went out already. */
 		if (n == 0)
 			outbox_mark_failed(s->store, d->id, "empty message", clock_now());
 		else
 			outbox_mark_sent(s->store, d->id, clock_now());
-		markup_pieces_free(pieces, n);
+		if (pieces != one)
+			markup_pieces_free(pieces, n);
 		s->stale = true;
 		again(s);
 		return true;
@@ -237,7 +244,6 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		f = &s->flights[s->nflights++];
 		f->id = d->id;
 		f->chat_id = xstrdup(d->chat_id);
-		f->text = xstrdup(d->text);
 		f->markup = d->markup;
 		f->part = d->parts_sent;
 		f->nparts = (int)n;
@@ -245,7 +251,8 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		pacer_record(s->pacer, d->chat_id, is_group(d), now);
 		ok = true;
 	}
-	markup_pieces_free(pieces, n);
+	if (pieces != one)
+		markup_pieces_free(pieces, n);
 	return ok;
 }
 
@@ -363,10 +370,16 @@ chat_gone(struct sender *s, const struct flight *f, const char *detail)
 static void
 resend_plain(struct sender *s, const struct flight *f)
 {
+	struct delivery d;
 	char **pieces;
-	size_t n = markup_split(f->text, true, s->driver->ops->max_text_units, &pieces);
+	size_t n;
 	struct buf rest;
 	char *plain;
+
+	if (outbox_get(s->store, f->id, &d) != 1)
+		return;
+	n = markup_split(d.text, true, s->driver->ops->max_text_units, &pieces);
+	delivery_clear(&d);
 
 	buf_init(&rest, OUTBOX_TEXT_MAX);
 	for (size_t i = (size_t)f->part; i < n; i++) {

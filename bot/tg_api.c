@@ -38,6 +38,7 @@ struct tg_call {
 	tg_done_cb *done;
 	void *arg;
 	bool busy;
+	bool want_result;
 };
 
 struct tg_api *
@@ -221,6 +222,13 @@ finished(void *arg, CURL *easy, CURLcode rc)
 		    curl_easy_strerror(rc));
 		goto out;
 	}
+	/* A caller that needs no result skips parsing a plain success (sendMessage). */
+	if (!call->want_result && r.http_status == 200 &&
+	    strncmp(buf_str(&call->body), "{\"ok\":true,", 11) == 0) {
+		r.outcome = TG_OK;
+		snprintf(r.detail, sizeof(r.detail), "%.40s: ok", call->method);
+		goto out;
+	}
 	call->root = json_loadb(buf_str(&call->body), call->body.len, 0, &jerr);
 	ok = json_object_get(call->root, "ok");
 	if (call->root == NULL || !json_is_object(call->root) || !json_is_boolean(ok)) {
@@ -247,7 +255,7 @@ out:
 
 int
 tg_call_start(struct tg_call *call, const char *method, const json_t *params,
-    long timeout_ms, tg_done_cb *done, void *arg)
+    long timeout_ms, bool done_wants_result, tg_done_cb *done, void *arg)
 {
 	char *url;
 	int rc;
@@ -264,6 +272,7 @@ tg_call_start(struct tg_call *call, const char *method, const json_t *params,
 	call->retry_after_header = -1;
 	call->done = done;
 	call->arg = arg;
+	call->want_result = done_wants_result;
 	url = xasprintf("%s%s", call->api->prefix, method);
 	curl_easy_setopt(call->easy, CURLOPT_URL, url);
 	explicit_bzero(url, strlen(url));

@@ -49,11 +49,12 @@ struct tg_call *tg_call_new(struct tg_api *api, struct loop *loop, size_t max_bo
 void tg_call_free(struct tg_call *call);
 /*
  * Starts method with params (a JSON object, borrowed) on the loop; done is
- * called once. timeout_ms bounds the whole call. -1 if the call is busy or
+ * called once. timeout_ms bounds the whole call. Without want_result a plain
+ * success is not parsed (r->result is NULL). -1 if the call is busy or
  * cannot start.
  */
 int tg_call_start(struct tg_call *call, const char *method, const json_t *params,
-    long timeout_ms, tg_done_cb *done, void *arg);
+    long timeout_ms, bool want_result, tg_done_cb *done, void *arg);
 bool tg_call_busy(const struct tg_call *call);
 /* Aborts a call in flight; its callback is not called. */
 void tg_call_abort(struct tg_call *call);
