@@ -139,6 +139,22 @@ housekeeping(void *arg)
 	loop_timer_after(b->housekeeping, HOUSEKEEPING_MS);
 }
 
+/*
+ * The bot's connection commits with synchronous=NORMAL (WAL: safe when the
+ * process dies, not yet on disk after a power cut) except for the intake's
+ * batches, which carry reports and the confirmations of them: those commit
+ * with synchronous=FULL, which also makes every earlier commit durable (the
+ * WAL is sequential). So a confirmed report survives a power cut, and a
+ * power cut can at most lose a "sent" mark, which repeats that message.
+ */
+static void
+durable(struct bot *b, bool full)
+{
+	if (store_exec(b->store, full ? "PRAGMA synchronous = FULL" :
+	    "PRAGMA synchronous = NORMAL") < 0)
+		log_warnx("bot", "cannot set synchronous");
+}
+
 /* ---- the host side of the driver interface ---- */
 
 static int
@@ -149,7 +165,9 @@ host_batch(void *ctx, const struct chat_batch *batch)
 	int rc;
 
 	db_changed(b);
+	durable(b, true);
 	rc = intake_batch(b->store, b->core, batch, &applied);
+	durable(b, false);
 	if (rc == 0 && applied > 0)
 		sender_kick(b->sender);
 	log_debug("bot", "%s batch: %zu events, %zu new%s", batch->platform, batch->n, applied,
@@ -233,6 +251,7 @@ bot_init(struct bot *b)
 	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 	b->housekeeping = loop_timer_new(b->loop, housekeeping, b);
 	b->dbcheck = loop_timer_new(b->loop, dbcheck, b);
+	durable(b, false);
 	return 0;
 }
 

@@ -244,6 +244,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "campaign-bot: %s\n", err);
 		goto out;
 	}
+	/*
+	 * The bot's queries are indexed lookups on a small database: a 512 KiB
+	 * page cache (SQLite's default is 2 MiB) keeps the daemon's private
+	 * memory small however long the outbox grows.
+	 */
+	store_exec(b.store, "PRAGMA cache_size = -512");
 	if (plandb_use_zone(b.store, err, sizeof(err)) < 0)
 		log_warnx("bot", "%s (answers will say so until a plan is loaded)", err);
 	b.core = core_new(b.store, b.cfg);

@@ -395,21 +395,6 @@ resend_plain(struct sender *s, const struct flight *f)
 	markup_pieces_free(pieces, n);
 }
 
-/*
- * The sender's own marks (sent, retry, failed) commit without an fsync:
- * synchronous=NORMAL in WAL mode survives a crash of the process, and the
- * next full commit makes them durable. A power cut could lose one mark and
- * repeat that one message, which the guarantees allow. Reports and their
- * confirmations are still written by the intake with synchronous=FULL.
- */
-static void
-light_writes(struct sender *s, bool light)
-{
-	if (sqlite3_exec(store_db(s->store), light ? "PRAGMA synchronous = NORMAL" :
-	    "PRAGMA synchronous = FULL", NULL, NULL, NULL) != SQLITE_OK)
-		store_log_error(s->store, "set synchronous");
-}
-
 void
 sender_result(struct sender *s, int64_t id, const struct send_result *r)
 {
@@ -427,7 +412,6 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 	f = s->flights[i];
 	s->flights[i] = s->flights[--s->nflights];
 	memset(&s->flights[s->nflights], 0, sizeof(f));
-	light_writes(s, true);
 	switch (r->status) {
 	case SEND_OK:
 		s->failures = 0;
@@ -489,7 +473,6 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 		advance(s, id);
 		break;
 	}
-	light_writes(s, false);
 	flight_clear(&f);
 	again(s);
 }
