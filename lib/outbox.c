@@ -120,6 +120,31 @@ outbox_heads(struct store *s, const char *platform, size_t max, struct delivery 
 }
 
 int
+outbox_chat_head(struct store *s, const char *platform, const char *chat_id,
+    struct delivery *out)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT " DELIVERY_COLUMNS " FROM deliveries d "
+	    "LEFT JOIN chats c ON c.platform = d.platform AND c.chat_id = d.chat_id "
+	    "WHERE d.platform = ?1 AND d.chat_id = ?2 AND d.state = 0 ORDER BY d.id LIMIT 1");
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, chat_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		read_row(st, out);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		store_log_error(s, "read chat head");
+		return -1;
+	}
+	return rc == SQLITE_ROW ? 1 : 0;
+}
+
+int
 outbox_get(struct store *s, int64_t id, struct delivery *out)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT " DELIVERY_COLUMNS " FROM deliveries d "

@@ -75,6 +75,9 @@ int64_t outbox_enqueue(struct store *s, const struct outbox_item *item, time_t n
 /* The oldest pending delivery of each chat of platform, oldest first, at most max. */
 int outbox_heads(struct store *s, const char *platform, size_t max, struct delivery **out,
     size_t *n);
+/* The oldest pending delivery to one chat; 1 found, 0 none, -1 error. */
+int outbox_chat_head(struct store *s, const char *platform, const char *chat_id,
+    struct delivery *out);
 /* One delivery by id; 1 found, 0 not, -1 error. */
 int outbox_get(struct store *s, int64_t id, struct delivery *out);
 /* now: unused, the real time is recorded (see above). */
