@@ -114,7 +114,8 @@ read_part(const char **pp, struct point *pt)
 	static const struct { const char *word; int lo, hi; bool end; } parts[] = {
 		{ "中下旬", 11, 0, false }, { "上中旬", 1, 20, false },
 		{ "上旬", 1, 10, false }, { "中旬", 11, 20, false }, { "下旬", 21, 0, false },
-		{ "月初", 1, 10, false }, { "初", 1, 10, false }, { "底", 0, 0, true },
+		{ "月初", 1, 10, false }, { "月底", 0, 0, true }, { "月末", 0, 0, true },
+		{ "初", 1, 10, false }, { "底", 0, 0, true },
 		{ "末", 0, 0, true },
 	};
 	const char *p = *pp;
@@ -316,8 +317,11 @@ span(const struct point *pt, int y, int *m, int *lo, int *hi)
 {
 	int year = pt->year > 0 ? pt->year : y;
 
+	if (year > 0)
+		year += pt->yoff;
+
 	if (pt->named != NULL) {
-		if (!imp_named_day_date(pt->named, year > 0 ? year + pt->yoff : 0, m, lo))
+		if (!imp_named_day_date(pt->named, year, m, lo))
 			return false;
 		*hi = *lo + pt->named->span_days - 1;
 		if (*hi > imp_days_in_month(year, *m))
@@ -374,6 +378,12 @@ resolve(struct import_when *w, struct point *a, struct point *b, enum modifier m
 	if (b != NULL) {
 		if (b->month == 0 && b->named == NULL)
 			b->month = a->month, b->year = a->year, b->yoff = a->yoff;
+		if (b->year == 0 && a->year > 0)
+			b->year = a->year;
+		/* 11月25日至1月: into the next year (before the month end is computed). */
+		if (b->named == NULL && b->yoff == a->yoff && b->year == a->year &&
+		    (b->month < am || (b->month == am && b->prec == P_DAY && b->hi < alo)))
+			b->yoff = a->yoff + 1;
 		if (!span(b, year, &bm, &blo, &bhi)) {
 			unresolved(w, "needs the campaign year");
 			return;
@@ -382,10 +392,9 @@ resolve(struct import_when *w, struct point *a, struct point *b, enum modifier m
 			unresolved(w, "incomplete date");
 			return;
 		}
-		if (b->year == 0 && a->year > 0)
-			b->year = a->year;
-		if (b->yoff == a->yoff && b->year == a->year && (bm < am || (bm == am && bhi < alo)))
-			b->yoff = a->yoff + 1; /* 11月25日至1月: into the next year */
+		if (b->named != NULL && b->yoff == a->yoff && b->year == a->year &&
+		    (bm < am || (bm == am && bhi < alo)))
+			b->yoff = a->yoff + 1;
 		w->kind = IMPORT_WHEN_RANGE;
 		w->fuzzy = w->fuzzy || b->prec != P_DAY || b->month_end;
 		set_day(&w->start, a, am, alo);
@@ -765,8 +774,16 @@ take_prefix(const char *text, struct import_when *w)
 			w->at -= n;
 			w->len += n;
 			if (strcmp(prefixes[i], "农历") == 0 && w->kind != IMPORT_WHEN_UNRESOLVED &&
-			    !(w->len > n && imp_starts(text + w->at + n, "八月十五")))
+			    !(w->len > n && imp_starts(text + w->at + n, "八月十五"))) {
+				const char *end = text + w->at + w->len;
+				int v;
+
+				/* 农历七月十五: a lunar day this table does not know. */
+				imp_eat(&end, "初");
+				end += imp_cn_numeral(end, &v);
+				w->len = (size_t)(end - (text + w->at));
 				unresolved(w, "lunar date");
+			}
 			if ((imp_starts(prefixes[i], "截") || strcmp(prefixes[i], "到") == 0) &&
 			    (w->kind == IMPORT_WHEN_ON || w->kind == IMPORT_WHEN_PERIOD ||
 			    w->kind == IMPORT_WHEN_AROUND)) {

@@ -95,6 +95,8 @@ separator(const char *s)
 	return 0;
 }
 
+static bool starts_with_label(const char *s, size_t *n);
+
 /* One name of a list: trimmed, without 由/label/role words/等; NULL if empty. */
 static char *
 clean_name(const char *s, size_t len)
@@ -105,16 +107,14 @@ clean_name(const char *s, size_t len)
 	const char *p;
 	bool again = true;
 
+	size_t label;
+
 	while (len > 0 && (*s == ' ' || *s == ':'))
 		s++, len--;
-	for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++) {
-		size_t n = strlen(labels[i]);
-
-		if (len > n && memcmp(s, labels[i], n) == 0 && s[n] == ':') {
-			s += n + 1, len -= n + 1;
-			break;
-		}
-	}
+	if (starts_with_label(s, &label) && label < len)
+		s += label, len -= label;
+	while (len > 0 && *s == ' ')
+		s++, len--;
 	p = s;
 	if (len > strlen("由") && imp_eat(&p, "由"))
 		len -= (size_t)(p - s), s = p;
