@@ -804,6 +804,29 @@ weak(const struct import_when *w)
 	    w->start.day == 1 && w->due.day >= 30);
 }
 
+/* Cheap filter: can a phrase start with the character at s? */
+static bool
+may_start(const char *s)
+{
+	/* Numerals, placeholders, quotes, keywords and named days' first characters. */
+	static const char starts[] =
+	    "一二三四五六七八九十〇○零两×□每另时待择宣活年上下全次翌明今当本即“"
+	    "国扶世宪消防学植安元劳五青建妇儿教清春端七中重正农八九";
+	char enc[5];
+	size_t n;
+
+	if ((*s >= '0' && *s <= '9') || *s == 'x' || *s == 'X' || *s == '_' || *s == '*')
+		return true;
+	if ((unsigned char)*s < 0x80)
+		return false;
+	n = imp_cplen(s);
+	if (n < 2 || n > 4)
+		return false;
+	memcpy(enc, s, n);
+	enc[n] = '\0';
+	return strstr(starts, enc) != NULL;
+}
+
 bool
 import_when_find(const char *text, int year, struct import_when *out)
 {
@@ -814,7 +837,7 @@ import_when_find(const char *text, int year, struct import_when *out)
 		struct import_when w;
 		size_t n;
 
-		if (!boundary_before(text, off))
+		if (!boundary_before(text, off) || !may_start(text + off))
 			continue;
 		n = match_at(text + off, year, &w);
 		if (n == 0 || w.kind == IMPORT_WHEN_NONE)

@@ -60,29 +60,29 @@ imp_prev(const char *s, size_t off)
 	return off;
 }
 
-/* Value of a Chinese digit character at s (零〇 0, 一..九, 两 2), or -1. */
+/* Value of a Chinese digit character at s (零〇○ 0, 一..九, 两 2), or -1. */
 static int
 cn_digit(const char *s, size_t *n)
 {
-	static const char *const digits[] = {
-		"零", "一", "二", "三", "四", "五", "六", "七", "八", "九",
-	};
+	uint32_t cp;
 
-	for (int i = 0; i < 10; i++) {
-		if (imp_starts(s, digits[i])) {
-			*n = strlen(digits[i]);
-			return i;
-		}
+	if ((unsigned char)*s < 0xe2)
+		return -1; /* every one of them is a 3-byte sequence from U+25CB on */
+	cp = imp_cp(s);
+	*n = 3;
+	switch (cp) {
+	case 0x96f6: case 0x3007: case 0x25cb: return 0; /* 零 〇 ○ */
+	case 0x4e00: return 1; /* 一 */
+	case 0x4e8c: case 0x4e24: return 2; /* 二 两 */
+	case 0x4e09: return 3; /* 三 */
+	case 0x56db: return 4; /* 四 */
+	case 0x4e94: return 5; /* 五 */
+	case 0x516d: return 6; /* 六 */
+	case 0x4e03: return 7; /* 七 */
+	case 0x516b: return 8; /* 八 */
+	case 0x4e5d: return 9; /* 九 */
+	default: return -1;
 	}
-	if (imp_starts(s, "〇") || imp_starts(s, "○")) {
-		*n = strlen("〇");
-		return 0;
-	}
-	if (imp_starts(s, "两")) {
-		*n = strlen("两");
-		return 2;
-	}
-	return -1;
 }
 
 size_t
@@ -285,13 +285,23 @@ static const struct imp_named_day named_days[] = {
 size_t
 imp_named_day(const char *s, const struct imp_named_day **out)
 {
-	size_t best = 0;
+	/* The names' first characters: most positions of a text are rejected here. */
+	static const char firsts[] = "国扶全世宪消防学植安元劳五青建妇儿教清春端七中重正农九";
+	size_t best = 0, n = imp_cplen(s);
+	char first[5];
+
+	if (n < 3 || n > 4)
+		return 0;
+	memcpy(first, s, n);
+	first[n] = '\0';
+	if (strstr(firsts, first) == NULL)
+		return 0;
 
 	for (size_t i = 0; i < sizeof(named_days) / sizeof(named_days[0]); i++) {
-		size_t n = strlen(named_days[i].name);
+		size_t len = strlen(named_days[i].name);
 
-		if (n > best && strncmp(s, named_days[i].name, n) == 0) {
-			best = n;
+		if (len > best && strncmp(s, named_days[i].name, len) == 0) {
+			best = len;
 			*out = &named_days[i];
 		}
 	}

@@ -469,6 +469,8 @@ dates_year(struct ctx *c)
 static void
 build_registry(struct imp_plan *p)
 {
+	struct imp_names norms = { 0 };
+
 	for (size_t i = 0; i < p->ntasks; i++) {
 		struct imp_task *t = &p->tasks[i];
 		struct imp_names kept = { 0 };
@@ -476,25 +478,27 @@ build_registry(struct imp_plan *p)
 		/* Units equal after normalization (市扶貧辦/市扶贫办) are one unit. */
 		for (size_t u = 0; u < t->units.n; u++) {
 			char *norm = textnorm_name(t->units.v[u]);
-			const char *found = NULL;
+			size_t k;
 
-			for (size_t k = 0; k < p->units.n && found == NULL; k++) {
-				char *other = textnorm_name(p->units.v[k]);
-
-				if (strcmp(other, norm) == 0)
-					found = p->units.v[k];
-				free(other);
+			for (k = 0; k < norms.n; k++)
+				if (strcmp(norms.v[k], norm) == 0)
+					break;
+			if (k == norms.n) {
+				/* imp_names_add dedupes; norms are distinct here by the loop. */
+				norms.v = xreallocarray(norms.v, norms.n + 1, sizeof(*norms.v));
+				norms.v[norms.n++] = norm;
+				p->units.v = xreallocarray(p->units.v, p->units.n + 1,
+				    sizeof(*p->units.v));
+				p->units.v[p->units.n++] = xstrdup(t->units.v[u]);
+			} else {
+				free(norm);
 			}
-			if (found == NULL) {
-				imp_names_add(&p->units, t->units.v[u]);
-				found = t->units.v[u];
-			}
-			imp_names_add(&kept, found);
-			free(norm);
+			imp_names_add(&kept, p->units.v[k]);
 		}
 		imp_names_free(&t->units);
 		t->units = kept;
 	}
+	imp_names_free(&norms);
 	p->aliases = xcalloc(p->units.n + 1, sizeof(*p->aliases));
 	imp_units_aliases(&p->units, &p->report_to, p->aliases);
 }

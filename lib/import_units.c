@@ -454,6 +454,44 @@ fuller_form(const char *a, const char *b)
 	return *p == '\0' && strncmp(a, b, imp_cplen(a)) == 0;
 }
 
+/* Normalized forms of a list, computed once (textnorm costs an OpenCC call). */
+static char **
+norm_all(const struct imp_names *names)
+{
+	char **norms = xcalloc(names->n + 1, sizeof(*norms));
+
+	for (size_t i = 0; i < names->n; i++)
+		norms[i] = textnorm_name(names->v[i]);
+	return norms;
+}
+
+static void
+free_all(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* How many units have this normalized name or candidate alias. */
+static size_t
+holders(const char *norm, char **unit_norms, char ***alias_norms,
+    const struct imp_names *aliases, size_t n, size_t *name_hits)
+{
+	size_t count = 0;
+
+	*name_hits = 0;
+	for (size_t j = 0; j < n; j++) {
+		bool hit = strcmp(unit_norms[j], norm) == 0;
+
+		*name_hits += hit;
+		for (size_t b = 0; !hit && b < aliases[j].n; b++)
+			hit = strcmp(alias_norms[j][b], norm) == 0;
+		count += hit;
+	}
+	return count;
+}
+
 void
 imp_units_aliases(const struct imp_names *units, const struct imp_names *extra,
     struct imp_names *aliases)
@@ -462,64 +500,55 @@ imp_units_aliases(const struct imp_names *units, const struct imp_names *extra,
 		"办公室", "领导小组", "工作组", "单位", "部门", "相关单位", "有关单位",
 	};
 	size_t n = units->n;
-	char **norms = xcalloc(n + 1, sizeof(*norms));
+	char **norms = norm_all(units), **extra_norms = norm_all(extra), ***alias_norms;
 	struct imp_names *kept;
 
 	for (size_t i = 0; i < n; i++)
-		norms[i] = textnorm_name(units->v[i]);
-	for (size_t i = 0; i < n; i++)
 		alias_candidates(units->v[i], &aliases[i]);
 	for (size_t e = 0; e < extra->n; e++) {
-		char *norm = textnorm_name(extra->v[e]);
 		ssize_t owner = -1;
 		int owners = 0;
 
 		for (size_t i = 0; i < n; i++) {
-			if (strcmp(norms[i], norm) == 0)
+			if (strcmp(norms[i], extra_norms[e]) == 0)
 				owners = 99; /* already a unit */
 			else if (fuller_form(units->v[i], extra->v[e]))
 				owner = (ssize_t)i, owners++;
 		}
 		if (owners == 1)
 			imp_names_add(&aliases[owner], extra->v[e]);
-		free(norm);
 	}
+	alias_norms = xcalloc(n + 1, sizeof(*alias_norms));
+	for (size_t i = 0; i < n; i++)
+		alias_norms[i] = norm_all(&aliases[i]);
 	/* Keep an alias only if it names exactly one unit and no unit's name. */
 	kept = xcalloc(n + 1, sizeof(*kept));
 	for (size_t i = 0; i < n; i++) {
+		struct imp_names seen = { 0 };
+
 		for (size_t a = 0; a < aliases[i].n; a++) {
-			char *norm = textnorm_name(aliases[i].v[a]);
-			bool ok = strcmp(norm, norms[i]) != 0;
+			const char *norm = alias_norms[i][a];
+			size_t name_hits;
+			bool ok = !imp_names_has(&seen, norm);
 
 			for (size_t g = 0; ok && g < sizeof(generic) / sizeof(generic[0]); g++)
 				ok = strcmp(aliases[i].v[a], generic[g]) != 0;
-			for (size_t j = 0; ok && j < n; j++) {
-				if (strcmp(norms[j], norm) == 0)
-					ok = false;
-				for (size_t b = 0; ok && j != i && b < aliases[j].n; b++) {
-					char *other = textnorm_name(aliases[j].v[b]);
-
-					ok = strcmp(other, norm) != 0;
-					free(other);
-				}
-			}
-			for (size_t k = 0; ok && k < kept[i].n; k++) {
-				char *other = textnorm_name(kept[i].v[k]);
-
-				ok = strcmp(other, norm) != 0;
-				free(other);
-			}
-			if (ok)
+			ok = ok && holders(norm, norms, alias_norms, aliases, n, &name_hits) == 1 &&
+			    name_hits == 0;
+			if (ok) {
 				imp_names_add(&kept[i], aliases[i].v[a]);
-			free(norm);
+				imp_names_add(&seen, norm);
+			}
 		}
+		imp_names_free(&seen);
 	}
 	for (size_t i = 0; i < n; i++) {
+		free_all(alias_norms[i], aliases[i].n);
 		imp_names_free(&aliases[i]);
 		aliases[i] = kept[i];
 	}
+	free(alias_norms);
 	free(kept);
-	for (size_t i = 0; i < n; i++)
-		free(norms[i]);
-	free(norms);
+	free_all(norms, n);
+	free_all(extra_norms, extra->n);
 }
