@@ -129,8 +129,12 @@ imp_meta_theme(const struct imp_outline *ol)
 			continue;
 		if (*v != '\0')
 			return theme_value(v);
-		if (it->nbody > 0 && it->leaf)
-			return theme_value(it->body[0].text);
+		if (it->nbody > 0 && it->leaf) {
+			const char *body = it->body[0].text;
+			const char *labelled = after_theme_label(body);
+
+			return theme_value(labelled != NULL && *labelled != '\0' ? labelled : body);
+		}
 	}
 	for (size_t i = 0; i < ol->npreamble; i++) {
 		const char *v = after_theme_label(ol->preamble[i].text);
@@ -239,16 +243,17 @@ imp_meta_year(const struct imp_doc *doc, const struct imp_outline *ol, int dates
 
 static void
 count_named(const char *s, size_t *counts, const struct imp_named_day **days, size_t *ndays,
-    size_t weight)
+    size_t weight, bool any)
 {
 	for (const char *p = s; *p != '\0'; p += imp_cplen(p)) {
 		const struct imp_named_day *nd;
 		size_t k;
 
-		if (imp_named_day(p, &nd) == 0 || !nd->key)
+		if (imp_named_day(p, &nd) == 0 || (!nd->key && !any))
 			continue;
 		for (k = 0; k < *ndays; k++)
-			if (days[k]->month == nd->month && days[k]->day == nd->day)
+			if (days[k]->month == nd->month && days[k]->day == nd->day &&
+			    days[k]->lunar == nd->lunar && days[k]->nth_week == nd->nth_week)
 				break;
 		if (k == *ndays) {
 			if (*ndays == 16)
@@ -268,11 +273,11 @@ imp_meta_key_day(const struct imp_doc *doc, const struct imp_outline *ol)
 	if (ol->npreamble > 0 && imp_meta_title(ol) != NULL) {
 		char *title = imp_meta_title(ol);
 
-		count_named(title, counts, days, &ndays, 10);
+		count_named(title, counts, days, &ndays, 10, true);
 		free(title);
 	}
 	for (size_t i = 0; i < doc->nlines; i++)
-		count_named(doc->lines[i].text, counts, days, &ndays, 1);
+		count_named(doc->lines[i].text, counts, days, &ndays, 1, false);
 	if (ndays == 0)
 		return NULL;
 	for (size_t k = 1; k < ndays; k++)

@@ -259,6 +259,72 @@ sentence_end_before(const char *s, size_t off)
 	return false;
 }
 
+static bool
+open_kind(const struct state *st, enum mark kind, int *number)
+{
+	for (int d = 0; d < st->depth; d++)
+		if (st->stack[d].kind == kind) {
+			*number = st->stack[d].number;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * A pasted list glued into a paragraph: "一、…方案2篇二、…三、…小结各地、…".
+ * At s a heading of an open kind going back in number, followed by at least
+ * two more in sequence, each within a short title. Returns the bytes the list
+ * covers (its last title ends at the last 方案/范文/篇/小结… before any
+ * punctuation), or 0.
+ */
+static size_t
+glued_link_run(const struct state *st, const char *s)
+{
+	static const char *const suffixes[] = {
+		"方案", "范文", "模板参考", "篇", "小结", "总结", "计划", "汇编", "大全",
+	};
+	struct marker m;
+	int open, count = 1;
+	size_t off, end = 0;
+
+	if (!marker_at(s, &m) || !open_kind(st, m.kind, &open) || m.number > open)
+		return 0;
+	off = m.len;
+	for (;;) {
+		struct marker next;
+		size_t chars = 0, k = off;
+		bool found = false;
+
+		/* The next number within a title's length, no sentence in between. */
+		while (s[k] != '\0' && chars < 40 && !imp_starts(s + k, "。") && s[k] != ',' &&
+		    !imp_starts(s + k, "、")) {
+			if (marker_at(s + k, &next) && next.kind == m.kind &&
+			    next.number == m.number + 1) {
+				found = true;
+				break;
+			}
+			k += imp_cplen(s + k);
+			chars++;
+		}
+		if (!found)
+			break;
+		m = next;
+		off = k + next.len;
+		count++;
+	}
+	if (count < 3)
+		return 0;
+	/* The last title: up to its last list-like suffix before punctuation. */
+	for (size_t k = off, chars = 0; s[k] != '\0' && chars < 40; k += imp_cplen(s + k), chars++) {
+		if (imp_starts(s + k, "。") || s[k] == ',' || imp_starts(s + k, "、"))
+			break;
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (imp_starts(s + k, suffixes[i]))
+				end = k + strlen(suffixes[i]);
+	}
+	return end > off ? end : 0;
+}
+
 /* The offset of the next glued heading in s after its start, or 0. */
 static size_t
 next_split(const struct state *st, const char *s)
@@ -271,6 +337,8 @@ next_split(const struct state *st, const char *s)
 
 		if (!marker_at(s + off, &m) || m.len == 0 || s[off + m.len] == '\0')
 			continue;
+		if (sentence_end_before(s, off) && glued_link_run(st, s + off) > 0)
+			return off;
 		if (m.kind != MARK_CN_PAREN && !sentence_end_before(s, off))
 			continue;
 		if (m.kind == MARK_CN_PAREN && off > 0 && sentence_end_before(s, off) == false &&
@@ -330,8 +398,8 @@ note_run(struct state *st, const struct imp_doc *doc, size_t i, size_t run)
 
 	imp_excerpt(doc->lines[i].text, 30, first, sizeof(first));
 	imp_note(st->notes, doc->lines[i].no, doc->lines[i + run - 1].no, IMPORT_NOTE,
-	    "ignored %zu heading line(s) out of the document's numbering (a pasted list "
-	    "of related articles?), from \"%s\"", run, first);
+	    "ignored %zu heading lines without text that break the document's numbering "
+	    "(a pasted list of related articles?), from \"%s\"", run, first);
 }
 
 void
@@ -348,10 +416,21 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 
 		while (*s != '\0') {
 			struct marker m;
-			size_t split, len;
+			size_t split, len, run_len;
 			bool jump = false;
 			int d = -1;
 
+			if (!first && (run_len = glued_link_run(&st, s)) > 0) {
+				char excerpt[96];
+
+				imp_excerpt(s, 30, excerpt, sizeof(excerpt));
+				imp_note(notes, line, line, IMPORT_NOTE, "ignored a run of headings "
+				    "glued into the text out of the document's numbering (a pasted list "
+				    "of related articles?), from \"%s\"", excerpt);
+				s += run_len;
+				s += skip_spaces(s);
+				continue;
+			}
 			if (marker_at(s, &m) && s[m.len] != '\0')
 				d = accepts(&st, &m, &jump);
 			if (first && m.kind != MARK_NONE && s[m.len] != '\0') {

@@ -379,9 +379,11 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 	if (t->units.n == 0 && (from = ancestor_with(c, i, true)) >= 0) {
 		for (size_t k = 0; k < c->rd[from].units.n; k++)
 			imp_names_add(&t->units, c->rd[from].units.v[k]);
+		char gid[48];
+
+		item_id(&c->ol->items[from], gid, sizeof(gid));
 		imp_note(c->notes, t->line, t->line, IMPORT_NOTE, "%s: responsible units taken "
-		    "from its group heading %s (line %d)", t->id, c->ol->items[from].head,
-		    c->ol->items[from].line);
+		    "from its group heading %s (line %d)", t->id, gid, c->ol->items[from].line);
 	}
 	for (size_t k = 0; k < rd->rejected.n; k++)
 		imp_note(c->notes, t->line, t->line, IMPORT_WARNING, "%s: \"%.60s\" is too "
@@ -531,6 +533,10 @@ assemble(struct ctx *c, struct import_result *r)
 		p->source = xstrdup(base != NULL ? base + 1 : c->opts->name);
 	}
 	free(stem);
+	if (c->ol->npreamble > 0)
+		imp_note(c->notes, c->ol->preamble[0].line,
+		    c->ol->preamble[c->ol->npreamble - 1].line, IMPORT_NOTE, "preamble: title, "
+		    "year and key date are read from it, no tasks");
 	p->tasks = xcalloc(c->ol->nitems + 1, sizeof(*p->tasks));
 	for (size_t i = 0; i < c->ol->nitems; i++) {
 		const struct imp_item *it = &c->ol->items[i];
@@ -558,10 +564,6 @@ assemble(struct ctx *c, struct import_result *r)
 				free(p->tasks[i].id);
 				p->tasks[i].id = id;
 			}
-	if (c->ol->npreamble > 0)
-		imp_note(c->notes, c->ol->preamble[0].line,
-		    c->ol->preamble[c->ol->npreamble - 1].line, IMPORT_NOTE, "preamble: title, "
-		    "year and key date are read from it, no tasks");
 	build_registry(p);
 	r->year = p->year;
 	r->year_source = p->year_source;

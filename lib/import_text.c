@@ -246,6 +246,34 @@ imp_glitch_repair(const char *line, int *repaired, int *lost)
 	return buf_steal(&out);
 }
 
+/*
+ * Page furniture of the sites plans are copied from (发布时间:2024-11-19
+ * 来源:…, 上一篇:…, 相关文章): never part of the plan, and its dates are not
+ * the campaign's.
+ */
+static bool
+boilerplate(const char *s)
+{
+	static const char *const starts[] = {
+		"发布时间", "发布日期", "来源:", "浏览次数", "点击数", "作者:", "责任编辑",
+		"编辑:", "上一篇", "下一篇", "相关文章", "相关推荐", "热门文章", "推荐阅读",
+		"分享到", "打印本页", "关闭窗口", "【打印】", "【关闭】", "字号", "时间:",
+	};
+
+	for (size_t i = 0; i < sizeof(starts) / sizeof(starts[0]); i++) {
+		if (imp_starts(s, starts[i])) {
+			/* "时间:" is furniture only with an ISO date ("时间:2024-11-19"). */
+			const char *p = s + strlen(starts[i]);
+
+			if (strcmp(starts[i], "时间:") != 0)
+				return true;
+			return p[0] >= '0' && p[0] <= '9' && strlen(p) >= 10 && p[4] == '-' &&
+			    p[7] == '-';
+		}
+	}
+	return false;
+}
+
 /* Control characters become spaces; surrounding whitespace goes. */
 static char *
 tidy(char *s)
@@ -304,6 +332,14 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 			    "not be recovered (shown as U+FFFD)", lost - l0);
 		norm = tidy(textnorm_text(repaired_line));
 		free(repaired_line);
+		if (*norm != '\0' && boilerplate(norm)) {
+			char excerpt[96];
+
+			imp_excerpt(norm, 24, excerpt, sizeof(excerpt));
+			imp_note(notes, no, no, IMPORT_NOTE, "page furniture ignored: \"%s\"",
+			    excerpt);
+			*norm = '\0';
+		}
 		if (*norm != '\0' && doc->nlines < IMP_MAX_LINES) {
 			if (doc->nlines == cap) {
 				cap = cap == 0 ? 64 : cap * 2;

@@ -76,6 +76,14 @@ unit_like(const char *s)
 {
 	size_t len = strlen(s);
 
+	/* 各县(市、区): the name before its parenthetical. */
+	if (len > 0 && s[len - 1] == ')') {
+		const char *open = strchr(s, '(');
+
+		if (open != NULL && open > s)
+			len = (size_t)(open - s);
+	}
+
 	for (size_t i = 0; i < sizeof(unit_suffixes) / sizeof(unit_suffixes[0]); i++)
 		if (ends_with(s, len, unit_suffixes[i]))
 			return true;
@@ -406,7 +414,7 @@ alias_candidates(const char *name, struct imp_names *out)
 	static const char *const party_prefixes[] = {
 		"省委", "市委", "县委", "区委", "省直", "市直", "县直", "区直",
 	};
-	static const char *const level_prefixes[] = { "省", "市", "县", "区" };
+	static const char *const level_prefixes[] = { "省", "市", "县", "区", "镇", "乡" };
 	size_t len = strlen(name);
 	bool party = false;
 
