@@ -32,6 +32,21 @@ text(const char *s, size_t max_chars)
 	return j;
 }
 
+/* The same on one line: titles and when-phrases hold no line breaks. */
+static json_t *
+line(const char *s, size_t max_chars)
+{
+	char *copy = xstrdup(s);
+	json_t *j;
+
+	for (char *p = copy; *p != '\0'; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+	j = text(copy, max_chars);
+	free(copy);
+	return j;
+}
+
 static json_t *
 names(const struct imp_names *list)
 {
@@ -83,10 +98,10 @@ task_json(const struct imp_plan *plan, const struct imp_task *t, struct imp_note
 	bool bad = false;
 
 	json_object_set_new(o, "id", json_string(t->id));
-	json_object_set_new(o, "title", text(t->title, 200));
+	json_object_set_new(o, "title", line(t->title, 200));
 	json_object_set_new(o, "detail", t->detail != NULL && *t->detail != '\0' ?
 	    text(t->detail, 8000) : json_null());
-	json_object_set_new(o, "when", t->when != NULL ? text(t->when, 100) : json_null());
+	json_object_set_new(o, "when", t->when != NULL ? line(t->when, 100) : json_null());
 	start = date(&t->w.start, plan->year, &s_day, &bad);
 	due = date(&t->w.due, plan->year, &d_day, &bad);
 	if (bad)
@@ -118,8 +133,8 @@ imp_json_write(const struct imp_plan *plan, struct imp_notes *notes)
 
 	json_object_set_new(root, "schema", json_string("campaign-plan/1"));
 	json_object_set_new(root, "id", json_string(plan->id));
-	json_object_set_new(root, "title", text(plan->title, 200));
-	json_object_set_new(root, "theme", plan->theme != NULL ? text(plan->theme, 200) :
+	json_object_set_new(root, "title", line(plan->title, 200));
+	json_object_set_new(root, "theme", plan->theme != NULL ? line(plan->theme, 200) :
 	    json_null());
 	json_object_set_new(root, "year", plan->year > 0 ? json_integer(plan->year) :
 	    json_null());

@@ -269,13 +269,11 @@ imp_meta_key_day(const struct imp_doc *doc, const struct imp_outline *ol)
 {
 	const struct imp_named_day *days[16];
 	size_t counts[16] = { 0 }, ndays = 0, best = 0;
+	char *title = imp_meta_title(ol);
 
-	if (ol->npreamble > 0 && imp_meta_title(ol) != NULL) {
-		char *title = imp_meta_title(ol);
-
+	if (title != NULL)
 		count_named(title, counts, days, &ndays, 10, true);
-		free(title);
-	}
+	free(title);
 	for (size_t i = 0; i < doc->nlines; i++)
 		count_named(doc->lines[i].text, counts, days, &ndays, 1, false);
 	if (ndays == 0)

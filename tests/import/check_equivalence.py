@@ -50,13 +50,19 @@ def main():
                 print(f"FAIL tasks --unit {unit}:\n  imported {got}\n  loaded   {want}")
             else:
                 print(f"ok   tasks --unit {unit}: {[t['id'] for t in got]}")
-        got = digest(json.loads(run(ctl, a, "plan", "show", "--json"))["tasks"])
         want = digest(json.loads(run(ctl, b, "plan", "show", "--json"))["tasks"])
-        if got != want:
-            failures += 1
-            print(f"FAIL plan show --json tasks:\n  imported {got}\n  loaded   {want}")
-        else:
-            print(f"ok   plan show --json: {len(got)} tasks")
+        got = digest(json.loads(run(ctl, a, "plan", "show", "--json"))["tasks"])
+        # -o writes the same plan to a file; plan load of that file agrees too.
+        c, out = os.path.join(tmp, "written.db"), os.path.join(tmp, "plan.json")
+        run(ctl, c, "plan", "import", seed, "-o", out)
+        run(ctl, c, "plan", "load", out)
+        written = digest(json.loads(run(ctl, c, "plan", "show", "--json"))["tasks"])
+        for name, tasks in (("import --load", got), ("import -o, plan load", written)):
+            if tasks != want:
+                failures += 1
+                print(f"FAIL plan show --json tasks after {name}:\n  {tasks}\n  {want}")
+            else:
+                print(f"ok   plan show --json after {name}: {len(tasks)} tasks")
     sys.exit(1 if failures else 0)
 
 
