@@ -70,7 +70,7 @@ out:
 static bool
 id_ok(const char *id)
 {
-	if (*id == '\0' || strlen(id) > 64)
+	if (*id == '\0' || strlen(id) > PLAN_TASK_ID_MAX)
 		return false;
 	for (const char *p = id; *p != '\0'; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
@@ -110,7 +110,7 @@ cmd_plan_import(struct cli *cli, int argc, char **argv)
 		case 'i':
 			if (!id_ok(optarg))
 				return cli_usage_error(cmd, "--id: letters, digits, '.', '_' and "
-				    "'-' only (at most 64)");
+				    "'-' only (at most 32)");
 			opts.id = optarg;
 			break;
 		case 'o':

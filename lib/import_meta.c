@@ -296,7 +296,7 @@ imp_meta_slug(const char *name)
 	dot = strrchr(base, '.');
 	len = dot != NULL && dot != base ? (size_t)(dot - base) : strlen(base);
 	slug = xmalloc(len + 1);
-	for (size_t i = 0; i < len && n < 64; i++) {
+	for (size_t i = 0; i < len && n < 32; i++) {
 		char c = base[i];
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||

@@ -197,7 +197,8 @@ title_and_detail(const struct reading *rd, struct imp_task *t)
 	    colon > src)
 		n = (size_t)(colon - src), shortened = colon[1] != '\0';
 	/* A title that starts with its date reads better without it. */
-	if (rd->dated && rd->w.at == (size_t)(src - rd->text) && rd->w.len < n) {
+	/* text starts with the head (or, without one, the body): offsets agree. */
+	if (rd->dated && rd->w.at == 0 && rd->w.len < n) {
 		const char *after = src + rd->w.len;
 
 		if (*after == ',' || *after == ' ') {

@@ -320,6 +320,10 @@ test_slug(void **state)
 	s = imp_meta_slug("扶贫日.txt");
 	assert_string_equal(s, "plan");
 	free(s);
+	/* Plan ids are at most 32 characters (campaign-plan/1). */
+	s = imp_meta_slug("crash-3ba8e4048b67c4e9a3fdcde559dc8b71a32ef56d");
+	assert_string_equal(s, "crash-3ba8e4048b67c4e9a3fdcde559");
+	free(s);
 }
 
 int
