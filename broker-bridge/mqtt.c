@@ -44,6 +44,7 @@ struct mqtt {
 	int64_t next_misc_ms;
 	int backoff_ms;
 	unsigned attempts;              /* failed attempts since the last CONNACK */
+	int refused;                    /* CONNACK refusal of this attempt, or 0 */
 
 	/* Recorded by the callbacks. */
 	bool cb_connack;
@@ -274,7 +275,14 @@ describe(int rc, int err)
 static void
 connection_down(struct mqtt *m, int rc, int err, int64_t now)
 {
-	if (m->state == MQTT_CONNECTED)
+	if (m->refused != 0)
+		log_error("mqtt", "%s refused the connection: %s (%s %d)%s; retrying in %d s "
+		    "(attempt %u)", m->where, m->set.protocol == 5 ?
+		    mosquitto_reason_string(m->refused) : mosquitto_connack_string(m->refused),
+		    m->set.protocol == 5 ? "reason" : "code", m->refused,
+		    m->set.username != NULL ? "; check username and password_file" : "",
+		    m->backoff_ms / 1000, m->attempts + 1);
+	else if (m->state == MQTT_CONNECTED)
 		log_warnx("mqtt", "connection to %s lost: %s; reconnecting in %d s", m->where,
 		    describe(rc, err), m->backoff_ms / 1000);
 	else
@@ -286,6 +294,7 @@ connection_down(struct mqtt *m, int rc, int err, int64_t now)
 	if (m->set.qos == 0)
 		m->lost = true;
 	m->state = MQTT_WAITING;
+	m->refused = 0;
 	m->attempts++;
 	m->next_attempt_ms = now + m->backoff_ms;
 	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->backoff_ms * 2;
@@ -342,12 +351,8 @@ connack(struct mqtt *m, int rc)
 		m->attempts = 0;
 		return;
 	}
-	/* The library closes the socket next; connection_down schedules the retry. */
-	log_error("mqtt", "%s refused the connection: %s (%s %d)%s", m->where,
-	    m->set.protocol == 5 ? mosquitto_reason_string(rc) : mosquitto_connack_string(rc),
-	    m->set.protocol == 5 ? "reason" : "code", rc,
-	    m->set.username != NULL ? "; check username and password_file" : "");
-	/* Refusals are not transient network trouble: back off fully. */
+	/* The library closes the socket next; connection_down logs and schedules the retry. */
+	m->refused = rc;
 	m->rebuild = true;
 }
 

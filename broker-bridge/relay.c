@@ -51,6 +51,7 @@ struct relay {
 	size_t head, len;
 	int64_t cursor;
 	bool want_read;
+	bool rescan;            /* start again from the first pending event when idle */
 
 	struct mark *marks;
 	size_t nmarks, marks_cap;
@@ -93,6 +94,7 @@ void
 relay_wake(struct relay *r)
 {
 	r->want_read = true;
+	r->rescan = true;
 }
 
 size_t
@@ -300,6 +302,12 @@ publish_event(struct relay *r, struct mqtt *m, const struct event *e)
 void
 relay_pump(struct relay *r, struct mqtt *m)
 {
+	/* Idle: start from the first pending event (see the top of this file). */
+	if (r->rescan && r->len == 0 && r->nmarks == 0) {
+		r->cursor = 0;
+		r->rescan = false;
+		r->want_read = true;
+	}
 	while (r->want_read && mqtt_connected(m) && r->prefix != NULL &&
 	    r->nmarks < MARK_MAX && relay_room(r) >= MESSAGE_MAX_COPIES) {
 		size_t max = relay_room(r) / MESSAGE_MAX_COPIES, n;
@@ -307,9 +315,6 @@ relay_pump(struct relay *r, struct mqtt *m)
 
 		if (max > READ_BATCH)
 			max = READ_BATCH;
-		/* Idle: start from the first pending event (see the top of this file). */
-		if (r->len == 0 && r->nmarks == 0)
-			r->cursor = 0;
 		if (events_pending(r->store, r->cursor, max, &events, &n) < 0) {
 			r->want_read = false;   /* the fallback timer tries again */
 			return;

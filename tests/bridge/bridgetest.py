@@ -370,10 +370,18 @@ class BridgeTest(unittest.TestCase):
                     thing.stop(signal.SIGKILL)
             except Exception as e:  # cleanup must go on
                 print("cleanup:", e, file=sys.stderr)
-        if getattr(self._outcome, "success", False):
-            self.work.cleanup()
-        else:
-            print("kept work dir", self.work.path, file=sys.stderr)
+
+    def run(self, result=None):
+        """Removes the work dir after a pass; keeps it (and says where) after a failure."""
+        result = result or self.defaultTestResult()
+        before = len(result.failures) + len(result.errors)
+        out = super().run(result)
+        if hasattr(self, "work"):
+            if len(result.failures) + len(result.errors) == before:
+                self.work.cleanup()
+            else:
+                print("kept work dir", self.work.path, file=sys.stderr)
+        return out
 
     def assert_in_id_order(self, ids, what):
         """First occurrences strictly increasing (QoS 1 may repeat, never reorder)."""
