@@ -105,9 +105,9 @@ class Broker:
     """mosquitto with a generated config. users: {name: password}; acl: text."""
 
     def __init__(self, work, users=None, acl=None, persistence=False, tls=None,
-                 unix=False, max_queued=100000):
+                 unix=False, max_queued=100000, port=None):
         self.work = work
-        self.port = free_port()
+        self.port = port or free_port()
         self.tls_port = free_port() if tls else None
         self.sock = work.file("mqtt.sock") if unix else None
         self.log = work.file("broker.log")
