@@ -36,6 +36,16 @@
 #define FALLBACK_MS 2000        /* outbox check without an inotify wake-up */
 #define FALLBACK_NOWATCH_MS 250 /* ... when inotify is unavailable */
 #define TICK_MS 10000           /* new-day check */
+#define CACHE_KIB 512           /* SQLite page cache: the outbox is read front to back */
+/*
+ * inotify fires when the writer appends to the WAL, but the commit becomes
+ * visible only after its fsync: re-check after 1, 2, 4 ... 64 ms.
+ */
+#define RECHECK_FIRST_MS 1
+#define RECHECK_LAST_MS 64
+
+#define STR2(x) #x
+#define STR(x) STR2(x)
 
 enum phase { PHASE_RUN, PHASE_DRAIN, PHASE_CLOSE, PHASE_DONE };
 
@@ -56,6 +66,8 @@ struct bridge {
 	int64_t deadline_ms;
 	int64_t next_read_ms;
 	int64_t next_tick_ms;
+	int64_t recheck_ms;             /* 0: none scheduled */
+	int recheck_step;
 	bool told_waiting;
 };
 
@@ -450,6 +462,8 @@ loop(struct bridge *b)
 			timeout = t;
 		timeout = min_timeout(timeout, b->next_read_ms, now);
 		timeout = min_timeout(timeout, b->next_tick_ms, now);
+		if (b->recheck_ms > 0)
+			timeout = min_timeout(timeout, b->recheck_ms, now);
 		if (b->phase == PHASE_DRAIN || b->phase == PHASE_CLOSE)
 			timeout = min_timeout(timeout, b->deadline_ms, now);
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
@@ -468,14 +482,23 @@ loop(struct bridge *b)
 				log_info("bridge", "stopping already");
 			begin_close(b, true, now);
 		}
-		if ((pfd[1].revents & POLLIN) && dbwatch_drain(b->watch))
+		if ((pfd[1].revents & POLLIN) && dbwatch_drain(b->watch)) {
 			poke = true;
+			b->recheck_step = RECHECK_FIRST_MS;
+			b->recheck_ms = now + b->recheck_step;
+		} else if (b->recheck_ms > 0 && now >= b->recheck_ms) {
+			poke = true;
+			b->recheck_step *= 2;
+			b->recheck_ms = b->recheck_step > RECHECK_LAST_MS ? 0 : now + b->recheck_step;
+		}
 		if (now >= b->next_read_ms) {
 			poke = true;
 			b->next_read_ms = now + fallback;
 		}
-		if (poke && store_changed(b->store))
+		if (poke && store_changed(b->store)) {
+			b->recheck_ms = 0;
 			db_changed(b, now);
+		}
 		if (now >= b->next_tick_ms) {
 			retained_tick(b->retained);
 			b->next_tick_ms = now + TICK_MS;
@@ -500,6 +523,8 @@ bridge_run(struct cfg *cfg, const char *config_path, const char *db_path)
 		log_error("bridge", "%s", err);
 		goto out;
 	}
+	if (store_exec(b.store, "PRAGMA cache_size = -" STR(CACHE_KIB)) < 0)
+		log_warnx("bridge", "cannot shrink the SQLite cache");
 	if (plandb_present(b.store) && plandb_use_zone(b.store, err, sizeof(err)) < 0)
 		log_warnx("bridge", "%s", err);
 	setup_signals();

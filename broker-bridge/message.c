@@ -109,7 +109,7 @@ message_from_event(const char *prefix, const struct event *e, time_t now,
 		    payload == NULL ? jerr.text : "other JSON value");
 		goto out;
 	}
-	text = events_message(e);
+	text = events_message_with(e, payload);
 	if (strlen(text) > MESSAGE_MAX) {
 		*reason = MESSAGE_REASON_TOO_LARGE;
 		snprintf(err, errlen, "message of %zu bytes exceeds %d", strlen(text),

@@ -21,11 +21,11 @@
 #include "campaign/xmalloc.h"
 #include "message.h"
 
-#define RING_CAP 1024           /* publishes in flight: far below the 65535 mids */
+#define RING_CAP 256            /* publishes in flight: far below the 65535 mids */
 #define RING_RESERVE 8          /* kept free for the status message */
 #define READ_BATCH 128          /* events per outbox read */
-#define MARK_BATCH 512          /* outcomes per transaction, at most */
-#define MARK_DELAY_MS 20        /* ... and written at the latest this long after the first */
+#define MARK_BATCH 2048         /* outcomes per transaction, at most */
+#define MARK_DELAY_MS 50        /* ... and written at the latest this long after the first */
 #define MARK_MAX 8192           /* stop publishing while the store cannot take outcomes */
 #define MARK_RETRY_MS 1000
 

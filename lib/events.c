@@ -186,8 +186,17 @@ events_mark(struct store *s, int64_t id, enum event_state state, int reason, tim
 char *
 events_message(const struct event *e)
 {
-	json_t *msg = json_object();
 	json_t *payload = json_loads(e->payload, 0, NULL);
+	char *text = events_message_with(e, payload);
+
+	json_decref(payload);
+	return text;
+}
+
+char *
+events_message_with(const struct event *e, json_t *payload)
+{
+	json_t *msg = json_object();
 	const char *key;
 	json_t *v;
 	char *text;
@@ -201,7 +210,6 @@ events_message(const struct event *e)
 	json_object_foreach(payload, key, v)
 		if (json_object_get(msg, key) == NULL)
 			json_object_set(msg, key, v);
-	json_decref(payload);
 	text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(msg);
 	if (text == NULL)

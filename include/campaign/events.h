@@ -54,6 +54,8 @@ int events_get(struct store *s, int64_t id, struct event *out);
 int events_mark(struct store *s, int64_t id, enum event_state state, int reason, time_t at);
 /* The published message: {"v":1,"id":..,"type":..,"ts":..,"campaign":..,...payload}. Owned. */
 char *events_message(const struct event *e);
+/* The same from e's payload already parsed (borrowed), for callers that read it too. */
+char *events_message_with(const struct event *e, json_t *payload);
 void event_clear(struct event *e);
 void events_free(struct event *events, size_t n);
 
