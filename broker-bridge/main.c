@@ -120,7 +120,7 @@ main(int argc, char **argv)
 	bool check = false, verbose = false, failed = false, want_retry = false;
 	struct cfg *cfg;
 	char err[1024];
-	char *lock_path = NULL;
+	char *lock_path = NULL, *db_copy = NULL;
 	int ch, lock_fd = -1, rc = 1;
 
 	setlocale(LC_CTYPE, "");
@@ -196,11 +196,11 @@ main(int argc, char **argv)
 	}
 	mosquitto_lib_init();
 	/* db may point into cfg, which bridge_run owns and may replace: copy it. */
-	char *db_copy = xstrdup(db);
+	db_copy = xstrdup(db);
 	rc = bridge_run(cfg, config, db_copy);
-	free(db_copy);
 	mosquitto_lib_cleanup();
 out:
+	free(db_copy);
 	lockfile_release(lock_fd);
 	free(lock_path);
 	return rc;
