@@ -4,10 +4,9 @@ file:line error), secrets and TLS files are checked up front, a second
 bridge on the same database refuses to start, a bridge started before the
 plan or before the broker waits and then delivers."""
 import subprocess
-import time
 
-from bridgetest import (BRIDGE, PREFIX, Bridge, BridgeTest, Broker, Subscriber, Workdir,
-                        free_port, main, wait_for)
+from bridgetest import (BRIDGE, PREFIX, Bridge, BridgeTest, Broker, Workdir, free_port,
+                        main, retained, wait_for)
 
 
 class Cli(BridgeTest):
@@ -64,9 +63,11 @@ class Cli(BridgeTest):
                  "connection attempts")
         work.ctl("report", "2.4", "市扶贫办", "10")
         broker = self.track(Broker(work, port=port).start())
-        sub = self.track(Subscriber(broker))
         # the event written while the broker was down goes out once it is up
-        self.assertEqual(sub.wait_topic(PREFIX + "/events", timeout=40).json()["id"], 1)
+        wait_for(lambda: work.event_states() == {1: 1}, 40, "delivery after the broker came up")
+        state = retained(broker, PREFIX + "/#")
+        self.assertEqual(state[PREFIX + "/summary"].json()["reported"], 1)
+        self.assertEqual(state[PREFIX + "/bridge/status"].payload, b"online")
         self.assertIsNone(bridge.proc.poll())
 
     def track_work(self, work):
