@@ -54,6 +54,23 @@ class BrokerRestart(BridgeTest):
         got = sub.ids(EVENTS)
         print("%d events, %d received (%d repeats)" % (total, len(got), len(got) - total))
 
+    def test_retained_state_republished_after_reconnect(self):
+        # Without persistence a restarted broker has forgotten every retained
+        # message: only the bridge republishing them can bring them back.
+        broker = self.track(Broker(self.work).start())
+        bridge = self.track(Bridge(self.work, broker).start())
+        self.work.ctl("report", "2.4", "市扶贫办", "60")
+        wait_for(lambda: self.work.event_states() == {1: 1}, 10, "delivery")
+        broker.stop()
+        broker.start()
+        wait_for(lambda: bridge.logtext().count("INFO mqtt: connected") >= 2, 20, "reconnect")
+        time.sleep(0.5)
+        state = retained(broker, PREFIX + "/#")
+        self.assertEqual(state[PREFIX + "/bridge/status"].payload, b"online")
+        self.assertEqual(len([t for t in state if "/tasks/" in t]), 7)
+        self.assertEqual(state[PREFIX + "/tasks/2.4"].json()["percent"], 15)
+        self.assertEqual(state[PREFIX + "/summary"].json()["reported"], 1)
+
 
 if __name__ == "__main__":
     main()
