@@ -134,6 +134,30 @@ cli_days_left(int32_t due, int32_t today, char *out, size_t outlen)
 }
 
 void
+cli_join(char *out, size_t outlen, char *const *names, size_t n)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; i < n && len < outlen; i++) {
+		int w = snprintf(out + len, outlen - len, "%s%s", i > 0 ? "、" : "", names[i]);
+
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
+void
+cli_actors(const struct plan_task *t, char *out, size_t outlen)
+{
+	char names[512];
+
+	cli_join(names, sizeof(names), t->actors, t->nactors);
+	snprintf(out, outlen, "(%s)", names);
+}
+
+void
 cli_print_json(void *json)
 {
 	json_t *j = json;

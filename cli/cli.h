@@ -52,6 +52,10 @@ bool cli_wants_help(const struct cli_command *cmd, int argc, char **argv);
 
 /* "in 9 days", "today", "overdue 8 days", "-" (no due date). */
 void cli_days_left(int32_t due, int32_t today, char *out, size_t outlen);
+/* Joins names with "、" into out (cut at outlen). */
+void cli_join(char *out, size_t outlen, char *const *names, size_t n);
+/* "(各地、各部门)": the doers of a task that names no units. */
+void cli_actors(const struct plan_task *t, char *out, size_t outlen);
 /* Prints a JSON value to stdout, pretty and UTF-8 unescaped. Steals the reference. */
 void cli_print_json(void *json);
 /* Looks a unit up by name, printing "did you mean" on failure; -1 if not found. */

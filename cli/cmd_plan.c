@@ -8,6 +8,7 @@
 #include "campaign/clock.h"
 #include "campaign/num.h"
 #include "campaign/plandb.h"
+#include "campaign/snapshot.h"
 #include "cli.h"
 #include "table.h"
 
@@ -76,17 +77,6 @@ names_json(char *const *names, size_t n)
 	return arr;
 }
 
-static json_t *
-date_json(int32_t day)
-{
-	char s[CALDATE_STRLEN];
-
-	if (day == CALDATE_NONE)
-		return json_null();
-	caldate_format(day, s);
-	return json_string(s);
-}
-
 /* The stored plan as campaign-plan/1, with its resolved dates. */
 static json_t *
 plan_json(const struct plan *plan)
@@ -99,7 +89,7 @@ plan_json(const struct plan *plan)
 	json_object_set_new(o, "theme", plan->theme ? json_string(plan->theme) : json_null());
 	json_object_set_new(o, "year", json_integer(plan->year));
 	json_object_set_new(o, "timezone", json_string(plan->timezone));
-	json_object_set_new(o, "key_date", date_json(plan->key_date));
+	json_object_set_new(o, "key_date", snapshot_date_json(plan->key_date));
 	for (size_t i = 0; i < plan->nunits; i++) {
 		json_t *u = json_object();
 
@@ -116,8 +106,8 @@ plan_json(const struct plan *plan)
 		json_object_set_new(j, "title", json_string(t->title));
 		json_object_set_new(j, "detail", t->detail ? json_string(t->detail) : json_null());
 		json_object_set_new(j, "when", t->when ? json_string(t->when) : json_null());
-		json_object_set_new(j, "start", date_json(t->start));
-		json_object_set_new(j, "due", date_json(t->due));
+		json_object_set_new(j, "start", snapshot_date_json(t->start));
+		json_object_set_new(j, "due", snapshot_date_json(t->due));
 		json_object_set_new(j, "fuzzy", json_boolean(t->fuzzy));
 		for (size_t u = 0; u < t->nunits; u++)
 			json_array_append_new(tu, json_string(plan->units[t->units[u]].name));
@@ -132,17 +122,6 @@ plan_json(const struct plan *plan)
 	json_object_set_new(o, "units", units);
 	json_object_set_new(o, "tasks", tasks);
 	return o;
-}
-
-static void
-join_names(char *out, size_t outlen, char *const *names, size_t n)
-{
-	out[0] = '\0';
-	for (size_t i = 0; i < n; i++) {
-		size_t len = strlen(out);
-
-		snprintf(out + len, outlen - len, "%s%s", i > 0 ? "、" : "", names[i]);
-	}
 }
 
 static int
@@ -195,7 +174,7 @@ plan_show(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 			    plan->units[task->units[u]].name);
 		}
 		if (task->nunits == 0 && task->nactors > 0)
-			join_names(units, sizeof(units), task->actors, task->nactors);
+			cli_actors(task, units, sizeof(units));
 		table_row(t);
 		table_cell(t, "%s", task->id);
 		table_cell(t, "%s", task->title);
@@ -212,7 +191,7 @@ plan_show(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 	for (size_t i = 0; i < plan->nunits; i++) {
 		char aliases[1024];
 
-		join_names(aliases, sizeof(aliases), plan->units[i].aliases,
+		cli_join(aliases, sizeof(aliases), plan->units[i].aliases,
 		    plan->units[i].naliases);
 		table_row(t);
 		table_cell(t, "%s", plan->units[i].name);

@@ -28,11 +28,12 @@ attention_json(const struct cli *cli, bool missing_only)
 
 	for (size_t ti = 0; ti < cli->plan->ntasks; ti++) {
 		const struct plan_task *t = &cli->plan->tasks[ti];
-		json_t *units = json_array(), *o;
+		json_t *units, *o;
 		char due[CALDATE_STRLEN];
 
 		if (!needs_attention(cli, ti))
 			continue;
+		units = json_array();
 		for (size_t u = 0; u < t->nunits; u++) {
 			const struct progress_cell *c = progress_cell(cli->progress, ti, t->units[u]);
 			json_t *j;

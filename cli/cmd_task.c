@@ -10,15 +10,6 @@
 #include "cli.h"
 #include "table.h"
 
-static ssize_t
-task_index(const struct plan *plan, const char *id)
-{
-	for (size_t i = 0; i < plan->ntasks; i++)
-		if (strcmp(plan->tasks[i].id, id) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
 /* "2027-10-08 09:00" in the plan's zone. */
 static void
 local_time(time_t t, char *out, size_t outlen)
@@ -161,7 +152,7 @@ cmd_task(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cmd, "task: expected a task ID");
 	if (cli_load_plan(cli) != 0)
 		return CLI_FAILED;
-	ti = task_index(cli->plan, id);
+	ti = plan_task_index(cli->plan, id);
 	if (ti < 0)
 		return cli_fail("no task \"%s\" (campaignctl tasks lists them)", id);
 	if (progress_history(cli->store, id, &rows, &n) < 0)

@@ -65,7 +65,11 @@ print_table(struct cli *cli, const struct agenda_item *items, size_t n, ssize_t 
 			table_cell(t, "%s", progress);
 		}
 		if (first) {
-			table_cell(t, "%s", "-");
+			char actors[512] = "-";
+
+			if (task->nactors > 0)
+				cli_actors(task, actors, sizeof(actors));
+			table_cell(t, "%s", actors);
 			table_cell(t, "%s", "-");
 		}
 	}

@@ -46,14 +46,9 @@ unit_list(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 	for (size_t i = 0; i < plan->nunits; i++) {
 		const struct plan_unit *u = &plan->units[i];
 		int users = users_count_bound(cli->store, u->id);
-		char aliases[1024] = "";
+		char aliases[1024];
 
-		for (size_t a = 0; a < u->naliases; a++) {
-			size_t len = strlen(aliases);
-
-			snprintf(aliases + len, sizeof(aliases) - len, "%s%s", a > 0 ? "、" : "",
-			    u->aliases[a]);
-		}
+		cli_join(aliases, sizeof(aliases), u->aliases, u->naliases);
 		if (json) {
 			json_t *o = json_object(), *al = json_array();
 

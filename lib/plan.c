@@ -645,13 +645,30 @@ plan_free(struct plan *plan)
 	free(plan);
 }
 
-const struct plan_task *
-plan_task_get(const struct plan *plan, const char *id)
+ssize_t
+plan_task_index(const struct plan *plan, const char *id)
 {
 	for (size_t i = 0; i < plan->ntasks; i++)
 		if (strcmp(plan->tasks[i].id, id) == 0)
-			return &plan->tasks[i];
-	return NULL;
+			return (ssize_t)i;
+	return -1;
+}
+
+const struct plan_task *
+plan_task_get(const struct plan *plan, const char *id)
+{
+	ssize_t i = plan_task_index(plan, id);
+
+	return i < 0 ? NULL : &plan->tasks[i];
+}
+
+ssize_t
+plan_unit_index_id(const struct plan *plan, int64_t id)
+{
+	for (size_t i = 0; i < plan->nunits; i++)
+		if (plan->units[i].id == id)
+			return (ssize_t)i;
+	return -1;
 }
 
 ssize_t

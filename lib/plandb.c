@@ -18,19 +18,6 @@
 #include "campaign/xmalloc.h"
 
 static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_log_error(s, what);
-		return -1;
-	}
-	return 0;
-}
-
-static int
 meta_set(struct store *s, const char *key, const char *value)
 {
 	sqlite3_stmt *st = store_stmt(s, "INSERT INTO meta(key, value) VALUES(?1, ?2) "
@@ -40,7 +27,7 @@ meta_set(struct store *s, const char *key, const char *value)
 		return -1;
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value != NULL ? value : "", -1, SQLITE_STATIC);
-	return step_done(s, st, "meta set");
+	return store_step_done(s, st, "meta set");
 }
 
 static int
@@ -123,7 +110,7 @@ save_units(struct store *s, const struct plan *plan, int64_t *ids,
 			sqlite3_bind_text(st, 2, plan->units[i].aliases[a], -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 3, ids[i]);
 			sqlite3_bind_int64(st, 4, (int64_t)a);
-			if (step_done(s, st, "save alias") < 0)
+			if (store_step_done(s, st, "save alias") < 0)
 				return -1;
 		}
 	}
@@ -193,7 +180,7 @@ save_tasks(struct store *s, const struct plan *plan, const int64_t *unit_ids,
 		sqlite3_bind_int(st, 8, t->fuzzy);
 		store_bind_text(st, 9, actors);
 		store_bind_text(st, 10, report_to);
-		rc = step_done(s, st, "save task");
+		rc = store_step_done(s, st, "save task");
 		free(actors);
 		free(report_to);
 		if (rc < 0)
@@ -216,7 +203,7 @@ save_tasks(struct store *s, const struct plan *plan, const int64_t *unit_ids,
 			sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 2, unit_ids[t->units[u]]);
 			sqlite3_bind_int64(st, 3, (int64_t)u);
-			if (step_done(s, st, "save task unit") < 0)
+			if (store_step_done(s, st, "save task unit") < 0)
 				return -1;
 		}
 	}
@@ -330,15 +317,6 @@ load_units(struct store *s, struct plan *plan)
 	return 0;
 }
 
-static ssize_t
-unit_index(const struct plan *plan, int64_t id)
-{
-	for (size_t i = 0; i < plan->nunits; i++)
-		if (plan->units[i].id == id)
-			return (ssize_t)i;
-	return -1;
-}
-
 static char **
 load_names(const char *text, size_t *n)
 {
@@ -396,7 +374,7 @@ load_tasks(struct store *s, struct plan *plan)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const char *task_id = (const char *)sqlite3_column_text(st, 0);
-		ssize_t u = unit_index(plan, sqlite3_column_int64(st, 1));
+		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
 
 		for (size_t i = 0; i < plan->ntasks && u >= 0; i++) {
 			struct plan_task *t = &plan->tasks[i];

@@ -17,24 +17,6 @@
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
-static ssize_t
-task_index(const struct plan *plan, const char *id)
-{
-	for (size_t i = 0; i < plan->ntasks; i++)
-		if (strcmp(plan->tasks[i].id, id) == 0)
-			return (ssize_t)i;
-	return -1;
-}
-
-static ssize_t
-unit_index(const struct plan *plan, int64_t id)
-{
-	for (size_t i = 0; i < plan->nunits; i++)
-		if (plan->units[i].id == id)
-			return (ssize_t)i;
-	return -1;
-}
-
 struct progress *
 progress_load(struct store *s, const struct plan *plan)
 {
@@ -52,8 +34,8 @@ progress_load(struct store *s, const struct plan *plan)
 		return NULL;
 	}
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ssize_t t = task_index(plan, (const char *)sqlite3_column_text(st, 0));
-		ssize_t u = unit_index(plan, sqlite3_column_int64(st, 1));
+		ssize_t t = plan_task_index(plan, (const char *)sqlite3_column_text(st, 0));
+		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
 		struct progress_cell *c;
 
 		if (t < 0 || u < 0)
@@ -242,20 +224,15 @@ write_report(struct store *s, const struct plan *plan, const struct report_input
 	if (rc != SQLITE_DONE)
 		return -1;
 	*report_id = sqlite3_last_insert_rowid(store_db(s));
+	/* The current state is the newest report; "WHERE true" disambiguates the upsert. */
 	st = store_stmt(s, "INSERT INTO task_state(task_id, unit_id, percent, done, note, "
-	    "report_id, updated_at) VALUES(?1,?2,?3,?4,?5,?6,?7) ON CONFLICT(task_id, unit_id) "
-	    "DO UPDATE SET percent = excluded.percent, done = excluded.done, "
-	    "note = excluded.note, report_id = excluded.report_id, "
-	    "updated_at = excluded.updated_at");
+	    "report_id, updated_at) SELECT task_id, unit_id, percent, done, note, id, at "
+	    "FROM reports WHERE id = ?1 AND true ON CONFLICT(task_id, unit_id) DO UPDATE SET "
+	    "percent = excluded.percent, done = excluded.done, note = excluded.note, "
+	    "report_id = excluded.report_id, updated_at = excluded.updated_at");
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, in->task_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, plan->units[in->unit].id);
-	sqlite3_bind_int(st, 3, percent);
-	sqlite3_bind_int(st, 4, done);
-	store_bind_text(st, 5, in->note != NULL && *in->note != '\0' ? in->note : NULL);
-	sqlite3_bind_int64(st, 6, *report_id);
-	sqlite3_bind_int64(st, 7, (int64_t)in->at);
+	sqlite3_bind_int64(st, 1, *report_id);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -265,7 +242,7 @@ enum report_result
 progress_report(struct store *s, const struct plan *plan, const struct report_input *in,
     int64_t *event_id, char *err, size_t errlen)
 {
-	ssize_t task = task_index(plan, in->task_id);
+	ssize_t task = plan_task_index(plan, in->task_id);
 	int percent = in->done ? 100 : in->percent;
 	bool done = in->done || percent == 100;
 	int64_t report_id = 0, id;

@@ -4,8 +4,8 @@
 #include "campaign/caldate.h"
 #include "campaign/clock.h"
 
-static json_t *
-date_json(int32_t day)
+json_t *
+snapshot_date_json(int32_t day)
 {
 	char s[CALDATE_STRLEN];
 
@@ -55,8 +55,8 @@ snapshot_task_json(const struct plan *plan, const struct progress *progress, siz
 	json_object_set_new(o, "id", json_string(t->id));
 	json_object_set_new(o, "title", json_string(t->title));
 	json_object_set_new(o, "when", t->when != NULL ? json_string(t->when) : json_null());
-	json_object_set_new(o, "start", date_json(t->start));
-	json_object_set_new(o, "due", date_json(t->due));
+	json_object_set_new(o, "start", snapshot_date_json(t->start));
+	json_object_set_new(o, "due", snapshot_date_json(t->due));
 	json_object_set_new(o, "fuzzy", json_boolean(t->fuzzy));
 	json_object_set_new(o, "days_left", t->due == CALDATE_NONE ? json_null() :
 	    json_integer(t->due - today));
@@ -98,8 +98,8 @@ snapshot_summary_json(const struct plan *plan, const struct progress *progress,
 	snapshot_summary(plan, progress, today, &s);
 	json_object_set_new(o, "campaign", json_string(plan->id));
 	json_object_set_new(o, "title", json_string(plan->title));
-	json_object_set_new(o, "today", date_json(today));
-	json_object_set_new(o, "key_date", date_json(plan->key_date));
+	json_object_set_new(o, "today", snapshot_date_json(today));
+	json_object_set_new(o, "key_date", snapshot_date_json(plan->key_date));
 	json_object_set_new(o, "days_to_key", plan->key_date == CALDATE_NONE ? json_null() :
 	    json_integer(s.days_to_key));
 	json_object_set_new(o, "tasks", json_integer((json_int_t)s.ntasks));

@@ -202,6 +202,19 @@ store_log_error(struct store *s, const char *what)
 }
 
 int
+store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, what);
+		return -1;
+	}
+	return 0;
+}
+
+int
 store_exec(struct store *s, const char *sql)
 {
 	char *msg = NULL;

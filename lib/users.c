@@ -6,19 +6,6 @@
 
 #include "campaign/xmalloc.h"
 
-static int
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_log_error(s, what);
-		return -1;
-	}
-	return 0;
-}
-
 int
 users_get(struct store *s, const char *platform, const char *user_id,
     struct user_info *info)
@@ -73,7 +60,7 @@ users_touch(struct store *s, const char *platform, const char *user_id, const ch
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
 	store_bind_text(st, 3, name);
-	return step_done(s, st, "touch user");
+	return store_step_done(s, st, "touch user");
 }
 
 int
@@ -97,7 +84,7 @@ users_bind(struct store *s, const char *platform, const char *user_id, const cha
 		sqlite3_bind_null(st, 4);
 		sqlite3_bind_null(st, 5);
 	}
-	return step_done(s, st, "bind user");
+	return store_step_done(s, st, "bind user");
 }
 
 int
@@ -125,7 +112,7 @@ admins_add(struct store *s, const char *user_id, time_t now)
 		return -1;
 	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (int64_t)now);
-	return step_done(s, st, "add admin");
+	return store_step_done(s, st, "add admin");
 }
 
 int
@@ -136,7 +123,7 @@ admins_remove(struct store *s, const char *user_id)
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-	if (step_done(s, st, "remove admin") < 0)
+	if (store_step_done(s, st, "remove admin") < 0)
 		return -1;
 	return sqlite3_changes(store_db(s)) > 0 ? 1 : 0;
 }

@@ -71,6 +71,10 @@ struct plan *plan_load_string(const char *json, const char *name,
 void plan_free(struct plan *plan);
 
 const struct plan_task *plan_task_get(const struct plan *plan, const char *id);
+/* Index of the task with this id, or -1. */
+ssize_t plan_task_index(const struct plan *plan, const char *id);
+/* Index of the unit with this store id, or -1. */
+ssize_t plan_unit_index_id(const struct plan *plan, int64_t id);
 /* Index of the unit whose normalized name or alias equals norm, or -1. */
 ssize_t plan_unit_index_norm(const struct plan *plan, const char *norm);
 /* True if unit index u is responsible for task t. */

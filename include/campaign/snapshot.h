@@ -32,6 +32,8 @@ struct summary {
 
 void snapshot_summary(const struct plan *plan, const struct progress *progress,
     int32_t today, struct summary *out);
+/* "YYYY-MM-DD", or null for CALDATE_NONE. New reference. */
+json_t *snapshot_date_json(int32_t day);
 /* New references. */
 json_t *snapshot_task_json(const struct plan *plan, const struct progress *progress,
     size_t task, int32_t today);

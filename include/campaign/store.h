@@ -51,6 +51,8 @@ int store_bind_text(sqlite3_stmt *st, int idx, const char *text);
 /* Copies a nullable text column. */
 char *store_column_text(sqlite3_stmt *st, int col);
 
+/* Steps a statement that returns no rows and resets it; 0 or -1 (logged with what). */
+int store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
 /* Runs one statement to completion (no rows expected); 0 or -1 (logged). */
 int store_exec(struct store *s, const char *sql);
 

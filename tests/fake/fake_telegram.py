@@ -64,9 +64,10 @@ FLOOD CONTROL (sliding windows over DELIVERED messages; mode enforce|observe|off
   the log ("flood": [...]) and counted in state.violations. Every 429 (flood,
   injected or setWebhook) opens a retry window of N s. A request arriving inside
   it is an EARLY RETRY: answered 429 (remaining seconds), logged early_retry=true,
-  counted in state.violations.early_retry. Window scope "all" (default): the same
-  method, and every request carrying a chat_id after a chat-bound 429 (the bot
-  must pause ALL sends); scope "chat": same method and same chat only.
+  counted in state.violations.early_retry. Window scope (a fault rule's "scope",
+  else flood.pause_scope): "all" (default) covers the same method and, after a
+  chat-bound 429, every request carrying a chat_id (the bot must pause ALL
+  sends); "chat" covers the same method to the same chat only.
 
 SCENARIO FILE (--scenario, JSON object; every key optional)
   {"description": "...",
@@ -80,7 +81,8 @@ SCENARIO FILE (--scenario, JSON object; every key optional)
    "chats": [CHAT, ...], "updates": [UPDATE, ...], "faults": [FAULT, ...]}
   html_strict (default true) also refuses a bare "&" (the real server keeps it).
 
-  UPDATE, enqueued at start or "at" seconds after loading (update_id is assigned):
+  UPDATE, enqueued at once, or "at" seconds after the scenario was loaded (or
+  after the POST /control/updates request); update_id is always assigned:
     full form   {"message": {...Bot API Message...}}  (any single update field)
     short form  {"text": "/tasks", "user_id": 111, "chat_id": 111,
                  "chat_type": "private|group|supergroup", "username": "li",
@@ -150,6 +152,22 @@ CONTROL API (same port, no token, JSON in and out; times are CLOCK_MONOTONIC s)
                           confirmed, N requests seen, a long poll pending) or S
                           seconds pass -> {"ok": reached, "state": {...}}.
 --record FILE appends one JSON line per request and response (token redacted).
+
+DIFFERENCES FROM THE REAL SERVER (deliberate or unknown)
+  - html_strict refuses a bare "&" or "&nbsp;" (TDLib keeps them as literal text).
+  - Length is counted in UTF-16 units; a live probe suggests Telegram may count
+    code points (4096 emoji accepted). "text_length_unit": "codepoints" switches.
+  - Markdown/MarkdownV2 are accepted but not parsed; entities= is not checked.
+  - Flood limits are the documented ones (Telegram's real algorithm is not
+    published); the pause scope of a 429 and the early-retry rule are test rules.
+    A request that was already in flight when the 429 went out still counts.
+  - A long poll whose client disconnected is dropped silently (the real server
+    may keep it until its timeout). Offsets up to next_update_id + 10 are valid
+    even before the first update ever arrived.
+  - One message_id counter for all chats; replies to unknown messages and any
+    "@name" chat are accepted; nothing is ever POSTed to a webhook; non-message
+    updates never expire; overload 429s (too many requests in flight) and
+    file uploads are not modelled.
 """
 
 import argparse
@@ -164,12 +182,13 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fake_telegram_objects import ApiError, dumps  # noqa: E402
-from fake_telegram_state import FakeTelegram, Reply  # noqa: E402
+from fake_telegram_objects import ApiError, Reply, dumps  # noqa: E402
+from fake_telegram_state import FakeTelegram  # noqa: E402
 
 BOT_PATH = re.compile(r"^/bot([^/]*)/([A-Za-z0-9_]+)$")
 MAX_BODY = 64 << 20
@@ -244,7 +263,16 @@ class Handler(BaseHTTPRequestHandler):
             sys.stderr.write("fake-telegram: %s %s\n" % (self.address_string(), fmt % args))
 
     def do_GET(self):
-        self.handle_request()
+        try:
+            self.handle_request()
+        except Exception:  # noqa: BLE001 - a fake-server bug: say so, do not go silent
+            traceback.print_exc()
+            self.close_connection = True
+            try:
+                self.write_reply(Reply.error(ApiError(
+                    500, "Internal Server Error: fake server bug, see its stderr")))
+            except Exception:  # noqa: BLE001
+                pass
 
     do_POST = do_GET
 

@@ -1,15 +1,19 @@
-"""Bot API objects for the fake Telegram server: text rules and update builders.
+"""Bot API rules and objects for the fake Telegram server.
 
-This module owns everything that is pure data transformation, with no state and
-no I/O:
+This module holds the rules that need no lock and no I/O (FloodWindows and
+MessageCache keep data, but the caller serialises access):
   * UTF-16 length and offsets (Telegram counts entity offsets in UTF-16 units);
   * the parse_mode=HTML parser, a port of TDLib's parse_html() (same accepted
     tags, same entity decoding, same error texts) plus an optional strict mode;
-  * the error body shape shared by every failure;
+  * the error body shape shared by every failure, and Reply (what to write);
+  * the vocabulary and validation of fault rules;
+  * request parameters read as the server reads them (integers, chat ids, JSON);
+  * flood-control sliding windows;
   * builders that expand the short update forms used by scenarios and by
     POST /control/updates into real Bot API Update objects.
 """
 
+import collections
 import json
 import re
 
@@ -28,6 +32,9 @@ DEFAULT_ALLOWED = frozenset(UPDATE_TYPES) - {
     "chat_member", "message_reaction", "message_reaction_count"}
 
 SUPERGROUP_ID_BASE = -1000000000000  # supergroup/channel ids look like -100xxxxxxxxxx
+MESSAGE_CACHE_SIZE = 5000
+FLOOD_DEFAULTS = {"mode": "enforce", "per_chat": [1, 1.0], "per_group": [20, 60.0],
+                  "global": [30, 1.0], "pause_scope": "all"}
 
 
 class ApiError(Exception):
@@ -51,6 +58,69 @@ def error_body(code, description, parameters=None):
 def dumps(obj):
     """Compact JSON, UTF-8 kept as is (the real server does not escape it)."""
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+class Reply:
+    """What the HTTP layer must write. action: send | close | reset | truncate |
+    half_length | mid_reset | hang (see fake_telegram.Handler.write_reply)."""
+
+    def __init__(self, status=200, body=b"", content_type="application/json",
+                 headers=None, action="send", description=None, hang_max_s=None):
+        self.status = status
+        self.body = body
+        self.content_type = content_type
+        self.headers = headers or {}
+        self.action = action
+        self.description = description
+        self.hang_max_s = hang_max_s
+
+    @classmethod
+    def ok(cls, result, description=None):
+        body = {"ok": True, "result": result}
+        if description:
+            body["description"] = description
+        return cls(200, dumps(body).encode())
+
+    @classmethod
+    def error(cls, err, headers=None):
+        body = error_body(err.code, err.description, err.parameters)
+        return cls(err.code, dumps(body).encode(), headers=headers,
+                   description=err.description)
+
+
+# --------------------------------------------------------------------------
+# Fault rules (scenario "faults" and POST /control/faults)
+# --------------------------------------------------------------------------
+
+FAULT_KINDS = ("429", "409", "401", "403", "400", "400_migrate", "500", "502_html",
+               "truncated_json", "reset", "hang", "delay", "bad_json")
+DELIVERABLE_FAULTS = ("500", "502_html", "truncated_json", "reset", "hang", "bad_json")
+FAULT_KEYS = {"method", "fault", "call", "chat_id", "times", "retry_after", "scope",
+              "description", "migrate_to_chat_id", "status", "delivered", "variant",
+              "when", "ms", "body", "max_s", "comment"}
+NGINX_502 = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
+             "<center><h1>{status} Bad Gateway</h1></center>\r\n"
+             "<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n")
+
+
+def validate_fault(rule):
+    if not isinstance(rule, dict):
+        raise ValueError("a fault rule is a JSON object")
+    unknown = set(rule) - FAULT_KEYS
+    if unknown:
+        raise ValueError("unknown fault rule keys: %s" % sorted(unknown))
+    if not isinstance(rule.get("method"), str):
+        raise ValueError("fault rule needs \"method\" (a Bot API method or \"*\")")
+    if str(rule.get("fault")) not in FAULT_KINDS:
+        raise ValueError("fault must be one of %s" % ", ".join(FAULT_KINDS))
+    for key, allowed in (("variant", ("short_read", "half_length")),
+                         ("when", ("before_response", "mid_body")),
+                         ("scope", ("all", "chat"))):
+        if key in rule and rule[key] not in allowed:
+            raise ValueError("%s must be one of %s" % (key, ", ".join(allowed)))
+    times = rule.get("times", 1)
+    if times != "always" and not (isinstance(times, int) and times >= 1):
+        raise ValueError("times must be a positive integer or \"always\"")
 
 
 # --------------------------------------------------------------------------
@@ -307,8 +377,139 @@ def strip_code_languages(entities):
 
 
 # --------------------------------------------------------------------------
+# Request parameters, read the way the Bot API server reads them
+# --------------------------------------------------------------------------
+
+# -- parameter parsing, as the Bot API server does it -----------------------
+
+def int_arg(params, name, default, lo=None, hi=None):
+    """td get_integer_arg(): empty -> default, leading digits parsed, clamped."""
+    s = params.get(name, "")
+    if s == "":
+        value = default
+    else:
+        m = re.match(r"(-?)(\d*)", s)
+        value = int(m.group(2) or 0) * (-1 if m.group(1) else 1)
+    if lo is not None:
+        value = max(lo, min(hi, value))
+    return value
+
+
+def parse_chat_id(s):
+    """int for numeric ids, '@name' kept as a string, None if invalid."""
+    s = (s or "").strip()
+    if re.fullmatch(r"-?\d{1,19}", s):
+        return int(s)
+    if s.startswith("@") and len(s) > 1:
+        return s
+    return None
+
+
+def json_arg(params, name, what):
+    s = params.get(name, "")
+    if s == "":
+        return None
+    try:
+        return json.loads(s)
+    except ValueError:
+        raise ApiError(400, "Bad Request: can't parse %s JSON object" % what)
+
+
+def check_commands(commands):
+    """setMyCommands validation; returns the list or raises ApiError."""
+    if not isinstance(commands, list):
+        raise ApiError(400, "Bad Request: field \"commands\" must be an Array")
+    for c in commands:
+        if not isinstance(c, dict) or not isinstance(c.get("command"), str):
+            raise ApiError(400, "Bad Request: can't parse BotCommand: "
+                                "Can't find field \"command\"")
+        if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]):
+            raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        desc = c.get("description", "")
+        if not isinstance(desc, str) or not desc.strip():
+            raise ApiError(400, "Bad Request: command description must be non-empty")
+        if len(desc) > 256:
+            raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+    return commands
+
+
+# --------------------------------------------------------------------------
+# Flood control: sliding windows over delivered messages
+# --------------------------------------------------------------------------
+
+def check_flood_config(cfg):
+    if cfg["mode"] not in ("enforce", "observe", "off"):
+        raise ValueError("flood mode must be enforce, observe or off")
+    if cfg["pause_scope"] not in ("all", "chat"):
+        raise ValueError("flood pause_scope must be all or chat")
+    for key in ("per_chat", "per_group", "global"):
+        limit, window = cfg[key]
+        if int(limit) < 1 or float(window) <= 0:
+            raise ValueError("flood %s must be [count >= 1, seconds > 0]" % key)
+
+
+class FloodWindows:
+    """Delivery times per chat, per group and overall, trimmed as they age.
+
+    hits() says which windows a new message would overflow and how long until
+    each allows one more; record() adds a delivered message. cfg is the flood
+    configuration dict (FLOOD_DEFAULTS shape)."""
+
+    def __init__(self):
+        self.chat = {}
+        self.group = {}
+        self.all = collections.deque()
+
+    @staticmethod
+    def _trim(times, span, now):
+        while times and times[0] <= now - span:
+            times.popleft()
+
+    def _windows(self, chat_id, is_group, cfg):
+        yield "chat", self.chat.get(chat_id), cfg["per_chat"]
+        if is_group:
+            yield "group", self.group.get(chat_id), cfg["per_group"]
+        yield "global", self.all, cfg["global"]
+
+    def hits(self, chat_id, is_group, now, cfg):
+        if cfg["mode"] == "off":
+            return []
+        hits = []
+        for name, times, (limit, span) in self._windows(chat_id, is_group, cfg):
+            if times:
+                self._trim(times, span, now)
+                if len(times) >= int(limit):
+                    hits.append((name, times[-int(limit)] + span - now))
+        return hits
+
+    def record(self, chat_id, is_group, now, cfg):
+        self.chat.setdefault(chat_id, collections.deque()).append(now)
+        if is_group:
+            self.group.setdefault(chat_id, collections.deque()).append(now)
+        self.all.append(now)
+        for _, times, (_, span) in self._windows(chat_id, is_group, cfg):
+            self._trim(times, max(span, 1.0), now)   # bounded even with mode "off"
+
+
+# --------------------------------------------------------------------------
 # Users, chats, messages and updates
 # --------------------------------------------------------------------------
+
+class MessageCache:
+    """Bounded (chat_id, message_id) -> Message map for edits, replies, callbacks."""
+
+    def __init__(self, size=MESSAGE_CACHE_SIZE):
+        self.size = size
+        self.items = collections.OrderedDict()
+
+    def put(self, chat_id, message_id, msg):
+        self.items[(chat_id, message_id)] = msg
+        if len(self.items) > self.size:
+            self.items.popitem(last=False)
+
+    def get(self, chat_id, message_id):
+        return self.items.get((chat_id, message_id))
+
 
 _COMMAND_RE = re.compile(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?")
 

@@ -18,14 +18,15 @@ import heapq
 import itertools
 import json
 import math
-import re
 import sys
 import threading
 import time
 
 from fake_telegram_objects import (
-    DEFAULT_ALLOWED, SUPERGROUP_ID_BASE, UPDATE_TYPES, ApiError, UpdateBuilder,
-    chat_type_for, dumps, error_body, make_chat, make_user, parse_html, text_length)
+    DEFAULT_ALLOWED, DELIVERABLE_FAULTS, FLOOD_DEFAULTS, NGINX_502, SUPERGROUP_ID_BASE,
+    UPDATE_TYPES, ApiError, FloodWindows, MessageCache, Reply, UpdateBuilder,
+    chat_type_for, check_commands, check_flood_config, dumps, int_arg, json_arg,
+    make_chat, make_user, parse_chat_id, parse_html, text_length, validate_fault)
 
 LONG_POLL_MAX_TIMEOUT = 50
 LONG_POLL_WAIT_AFTER = 0.001    # batch updates arriving within 1 ms ...
@@ -37,7 +38,6 @@ MESSAGE_MAX_AGE = 86400         # messages older than a day are never delivered
 RAW_TEXT_MAX_BYTES = 1 << 15
 MAX_TEXT_LENGTH = 4096
 MAX_RESPONSE_BYTES = 1 << 22    # getUpdates stops adding updates past 4 MB
-MESSAGE_CACHE_SIZE = 5000
 ASCII_SPACE = " \t\r\n\v\f"
 
 WEBHOOK_CONFLICT = ("Conflict: can't use getUpdates method while webhook is active; "
@@ -50,48 +50,9 @@ METHODS = ("getMe", "getUpdates", "sendMessage", "setWebhook", "deleteWebhook",
            "getWebhookInfo", "setMyCommands", "getMyCommands", "deleteMyCommands",
            "answerCallbackQuery", "sendChatAction")
 METHOD_NAMES = {m.lower(): m for m in METHODS}   # method names are case-insensitive
-FAULT_KINDS = ("429", "409", "401", "403", "400", "400_migrate", "500", "502_html",
-               "truncated_json", "reset", "hang", "delay", "bad_json")
-DELIVERABLE_FAULTS = ("500", "502_html", "truncated_json", "reset", "hang", "bad_json")
-FAULT_KEYS = {"method", "fault", "call", "chat_id", "times", "retry_after", "scope",
-              "description", "migrate_to_chat_id", "status", "delivered", "variant",
-              "when", "ms", "body", "max_s", "comment"}
-FLOOD_DEFAULTS = {"mode": "enforce", "per_chat": [1, 1.0], "per_group": [20, 60.0],
-                  "global": [30, 1.0], "pause_scope": "all"}
-NGINX_502 = ("<html>\r\n<head><title>{status} Bad Gateway</title></head>\r\n<body>\r\n"
-             "<center><h1>{status} Bad Gateway</h1></center>\r\n"
-             "<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n")
 SCENARIO_KEYS = {"description", "bot", "token", "first_update_id", "first_message_id",
                  "flood", "html_strict", "text_length_unit", "webhook", "chats",
                  "updates", "faults", "ok_methods", "allowed_updates"}
-
-
-class Reply:
-    """What the HTTP layer must write. action: send | close | reset | truncate |
-    half_length | mid_reset | hang (see fake_telegram.Handler.write_reply)."""
-
-    def __init__(self, status=200, body=b"", content_type="application/json",
-                 headers=None, action="send", description=None, hang_max_s=None):
-        self.status = status
-        self.body = body
-        self.content_type = content_type
-        self.headers = headers or {}
-        self.action = action
-        self.description = description
-        self.hang_max_s = hang_max_s
-
-    @classmethod
-    def ok(cls, result, description=None):
-        body = {"ok": True, "result": result}
-        if description:
-            body["description"] = description
-        return cls(200, dumps(body).encode())
-
-    @classmethod
-    def error(cls, err, headers=None):
-        body = error_body(err.code, err.description, err.parameters)
-        return cls(err.code, dumps(body).encode(), headers=headers,
-                   description=err.description)
 
 
 class LongPoll:
@@ -107,73 +68,9 @@ class LongPoll:
         self.conflict_delay = 0.0
 
 
-class MessageCache:
-    """Bounded (chat_id, message_id) -> Message map for edits, replies, callbacks."""
-
-    def __init__(self, size=MESSAGE_CACHE_SIZE):
-        self.size = size
-        self.items = collections.OrderedDict()
-
-    def put(self, chat_id, message_id, msg):
-        self.items[(chat_id, message_id)] = msg
-        if len(self.items) > self.size:
-            self.items.popitem(last=False)
-
-    def get(self, chat_id, message_id):
-        return self.items.get((chat_id, message_id))
-
-
-# -- parameter parsing, as the Bot API server does it -----------------------
-
-def int_arg(params, name, default, lo=None, hi=None):
-    """td get_integer_arg(): empty -> default, leading digits parsed, clamped."""
-    s = params.get(name, "")
-    if s == "":
-        value = default
-    else:
-        m = re.match(r"(-?)(\d*)", s)
-        value = int(m.group(2) or 0) * (-1 if m.group(1) else 1)
-    if lo is not None:
-        value = max(lo, min(hi, value))
-    return value
-
-
-def parse_chat_id(s):
-    """int for numeric ids, '@name' kept as a string, None if invalid."""
-    s = (s or "").strip()
-    if re.fullmatch(r"-?\d{1,19}", s):
-        return int(s)
-    if s.startswith("@") and len(s) > 1:
-        return s
-    return None
-
-
-def json_arg(params, name, what):
-    s = params.get(name, "")
-    if s == "":
-        return None
-    try:
-        return json.loads(s)
-    except ValueError:
-        raise ApiError(400, "Bad Request: can't parse %s JSON object" % what)
-
-
-def validate_fault(rule):
-    if not isinstance(rule, dict):
-        raise ValueError("a fault rule is a JSON object")
-    unknown = set(rule) - FAULT_KEYS
-    if unknown:
-        raise ValueError("unknown fault rule keys: %s" % sorted(unknown))
-    if not isinstance(rule.get("method"), str):
-        raise ValueError("fault rule needs \"method\" (a Bot API method or \"*\")")
-    if str(rule.get("fault")) not in FAULT_KINDS:
-        raise ValueError("fault must be one of %s" % ", ".join(FAULT_KINDS))
-    times = rule.get("times", 1)
-    if times != "always" and not (isinstance(times, int) and times >= 1):
-        raise ValueError("times must be a positive integer or \"always\"")
-
-
 class FakeTelegram:
+    """The whole fake server state; see the module docstring for the invariants."""
+
     def __init__(self, token, bot_id=1000, bot_username="campaign_test_bot",
                  bot_first_name="Campaign Test Bot", scenario=None, flood_mode=None,
                  log_limit=50000, first_update_id=None):
@@ -196,6 +93,8 @@ class FakeTelegram:
         self.callback_seq = itertools.count(1)
         self.fault_seq = itertools.count(1)
         self.sched_seq = itertools.count()
+        self.poll = None              # the pending long poll, if any
+        self.in_flight = 0            # getUpdates requests being answered
         with self.lock:
             self._reset_locked(True, None, initial=True)
         threading.Thread(target=self._scheduler, name="scheduler", daemon=True).start()
@@ -226,12 +125,11 @@ class FakeTelegram:
             self.allowed = frozenset(scn["allowed_updates"]) or DEFAULT_ALLOWED
         self.prev_offset = None
         self.prev_start = -1e9
-        if getattr(self, "poll", None):
+        if self.poll:
             self.poll.hard = 0                # answer the pending poll now
             self.poll_cond.notify_all()
         self.poll = None
         self.next_conflict = 0.0
-        self.in_flight = 0 if not hasattr(self, "in_flight") else self.in_flight
         self.webhook_url = scn.get("webhook", "")
         self.next_set_webhook = 0.0
         self.commands = []
@@ -247,10 +145,8 @@ class FakeTelegram:
         self.flood.update(scn.get("flood", {}))
         if self.cli["flood_mode"]:
             self.flood["mode"] = self.cli["flood_mode"]
-        self._check_flood(self.flood)
-        self.flood_chat = {}
-        self.flood_group = {}
-        self.flood_global = collections.deque()
+        check_flood_config(self.flood)
+        self.flood_windows = FloodWindows()
         self.violations = {"early_retry": 0, "flood": {"chat": 0, "group": 0, "global": 0},
                            "flood_refused": 0}
         self.html_strict = bool(scn.get("html_strict", True))
@@ -264,17 +160,6 @@ class FakeTelegram:
             self._add_fault_locked(rule)
         self._add_updates_locked(scn.get("updates", []), time.monotonic())
         self.progress.notify_all()
-
-    @staticmethod
-    def _check_flood(cfg):
-        if cfg["mode"] not in ("enforce", "observe", "off"):
-            raise ValueError("flood mode must be enforce, observe or off")
-        if cfg["pause_scope"] not in ("all", "chat"):
-            raise ValueError("flood pause_scope must be all or chat")
-        for key in ("per_chat", "per_group", "global"):
-            limit, window = cfg[key]
-            if int(limit) < 1 or float(window) <= 0:
-                raise ValueError("flood %s must be [count >= 1, seconds > 0]" % key)
 
     # ids handed to UpdateBuilder (called with the lock held)
     def new_message_id(self):
@@ -359,6 +244,9 @@ class FakeTelegram:
             return handler()
         except ApiError as err:
             return Reply.error(err)
+        except (ValueError, TypeError, KeyError, AttributeError) as err:
+            # a malformed parameter the checks above did not anticipate
+            return Reply.error(ApiError(400, "Bad Request: %s" % err))
 
     def bot_user_full(self):
         user = dict(self.bot_user)
@@ -646,20 +534,7 @@ class FakeTelegram:
         return Reply.ok(info)
 
     def _set_commands(self, params):
-        commands = json_arg(params, "commands", "commands") or []
-        if not isinstance(commands, list):
-            raise ApiError(400, "Bad Request: field \"commands\" must be an Array")
-        for c in commands:
-            if not isinstance(c, dict) or not isinstance(c.get("command"), str):
-                raise ApiError(400, "Bad Request: can't parse BotCommand: "
-                                    "Can't find field \"command\"")
-            if not re.fullmatch(r"[a-z0-9_]{1,32}", c["command"]):
-                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
-            desc = c.get("description", "")
-            if not isinstance(desc, str) or not desc.strip():
-                raise ApiError(400, "Bad Request: command description must be non-empty")
-            if len(desc) > 256:
-                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        commands = check_commands(json_arg(params, "commands", "commands") or [])
         with self.lock:
             self.commands = commands
         return Reply.ok(True)
@@ -711,7 +586,8 @@ class FakeTelegram:
             if text_length(plain.strip(ASCII_SPACE), self.length_unit) > MAX_TEXT_LENGTH:
                 raise ApiError(400, "Bad Request: message is too long")
             now = time.monotonic()
-            hits = self._flood_hits(chat_id, info, now)
+            is_group = (info.get("type") or chat_type_for(chat_id)) != "private"
+            hits = self.flood_windows.hits(chat_id, is_group, now, self.flood)
             if hits:
                 entry["flood"] = [name for name, _ in hits]
                 for name, _ in hits:
@@ -719,7 +595,7 @@ class FakeTelegram:
                 if self.flood["mode"] == "enforce":
                     self.violations["flood_refused"] += 1
                     return self._too_many(max(w for _, w in hits), "sendMessage", chat_id, None)
-            self._flood_record(chat_id, info, now)
+            self.flood_windows.record(chat_id, is_group, now, self.flood)
             msg = {"message_id": self.new_message_id(), "from": self.bot_user,
                    "chat": make_chat(chat_id, info), "date": int(time.time()), "text": plain}
             if entities:
@@ -746,37 +622,6 @@ class FakeTelegram:
             entry["message_id"] = msg["message_id"]
             self.progress.notify_all()
         return Reply.ok(msg)
-
-    def _is_group(self, chat_id, info):
-        return (info.get("type") or chat_type_for(chat_id)) != "private"
-
-    def _flood_hits(self, chat_id, info, now):
-        """[(window name, seconds until it allows one more)] (lock held)."""
-        if self.flood["mode"] == "off":
-            return []
-        windows = [("chat", self.flood_chat.get(chat_id), self.flood["per_chat"]),
-                   ("global", self.flood_global, self.flood["global"])]
-        if self._is_group(chat_id, info):
-            windows.insert(1, ("group", self.flood_group.get(chat_id), self.flood["per_group"]))
-        hits = []
-        for name, times, (limit, span) in windows:
-            if not times:
-                continue
-            while times and times[0] <= now - span:
-                times.popleft()
-            if len(times) >= limit:
-                hits.append((name, times[-int(limit)] + span - now))
-        return hits
-
-    def _flood_record(self, chat_id, info, now):
-        self.flood_chat.setdefault(chat_id, collections.deque()).append(now)
-        if self._is_group(chat_id, info):
-            self.flood_group.setdefault(chat_id, collections.deque()).append(now)
-        self.flood_global.append(now)
-        # keep the global deque short even when the mode is off or windows are long
-        span = max(self.flood["global"][1], 1.0)
-        while self.flood_global and self.flood_global[0] <= now - span:
-            self.flood_global.popleft()
 
     # ------------------------------------------------------------------
     # incoming updates
@@ -907,7 +752,7 @@ class FakeTelegram:
         with self.lock:
             new = dict(self.flood)
             new.update(cfg)
-            self._check_flood(new)
+            check_flood_config(new)
             self.flood = new
             return dict(new)
 
@@ -959,8 +804,8 @@ class FakeTelegram:
             "violations": json.loads(json.dumps(self.violations)),
             "open_retry_windows": len([w for w in self.windows
                                        if w["until"] > time.monotonic()]),
-            "faults": [{k: v for k, v in r.items()} for r in self.faults],
-            "chats": {str(k): v for k, v in self.chats.items()},
+            "faults": [dict(r) for r in self.faults],
+            "chats": {str(k): dict(v) for k, v in self.chats.items()},
             "commands": self.commands,
             "flood": dict(self.flood),
             "scheduled_updates": len(self.schedule),
