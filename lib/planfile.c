@@ -332,6 +332,32 @@ resolve(struct ctx *c, const struct raw_date *r, int32_t anchor, const char *whe
 	return d;
 }
 
+/*
+ * A month-day start of a task with a due date: the latest such day on or
+ * before the due, so "04-01".."10-31" stays one season even when April is
+ * closer to the next year's anchor than to this one's.
+ */
+static int32_t
+resolve_start(struct ctx *c, const struct raw_date *r, int32_t due, int32_t anchor,
+    const char *where)
+{
+	int y, m, d;
+
+	if (!r->present || !r->month_day || due == CALDATE_NONE)
+		return resolve(c, r, anchor, where);
+	caldate_to_ymd(due, &y, &m, &d);
+	for (int year = y; year >= y - 4; year--) {
+		int32_t day;
+
+		if (!caldate_valid_ymd(year, r->month, r->mday))
+			continue;
+		day = caldate_from_ymd(year, r->month, r->mday);
+		if (day <= due)
+			return day;
+	}
+	return resolve(c, r, anchor, where);
+}
+
 struct raw_task_dates {
 	struct raw_date start, due;
 };
@@ -485,8 +511,8 @@ resolve_dates(struct ctx *c, struct plan *plan, json_t *root,
 		char where[96];
 
 		snprintf(where, sizeof(where), "tasks[%zu] (%s)", i, t->id);
-		t->start = resolve(c, &raw[i].start, anchor, where);
 		t->due = resolve(c, &raw[i].due, anchor, where);
+		t->start = resolve_start(c, &raw[i].start, t->due, anchor, where);
 		if (t->start != CALDATE_NONE && t->due != CALDATE_NONE && t->start > t->due) {
 			char s[CALDATE_STRLEN], e[CALDATE_STRLEN];
 
