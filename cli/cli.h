@@ -61,6 +61,9 @@ void cli_print_json(void *json);
 /* Looks a unit up by name, printing "did you mean" on failure; -1 if not found. */
 ssize_t cli_find_unit(struct cli *cli, const char *name);
 
+/* Stores a loaded plan as the campaign's (plan load, plan import --load); prints the outcome. */
+int cli_plan_store(struct cli *cli, struct plan *plan, const char *source);
+
 /* Subcommands, one file each. */
 int cmd_plan(struct cli *cli, int argc, char **argv);
 int cmd_plan_import(struct cli *cli, int argc, char **argv);

@@ -12,6 +12,33 @@
 #include "cli.h"
 #include "table.h"
 
+int
+cli_plan_store(struct cli *cli, struct plan *plan, const char *source)
+{
+	struct plandb_stats stats;
+	char err[1024], key[CALDATE_STRLEN];
+
+	/* Dates are shown in the new plan's zone from now on; check it exists first. */
+	if (clock_set_zone(plan->timezone, err, sizeof(err)) < 0)
+		return cli_fail("%s: timezone: %s", source, err);
+	if (plandb_replace(cli->store, plan, source, cli->now, &stats) < 0)
+		return cli_fail("%s: cannot store the plan: %s", cli->db_path,
+		    store_errmsg(cli->store));
+	caldate_format(plan->key_date, key);
+	printf("loaded plan %s (%s): %zu tasks, %zu units, year %d%s%s%s\n", plan->id,
+	    plan->title, plan->ntasks, plan->nunits, plan->year,
+	    plan->year_given ? "" : " (resolved from month-day dates)",
+	    plan->key_date != CALDATE_NONE ? ", key date " : "", key);
+	printf("tasks: %d added, %d kept, %d removed; units: %d added, %d kept, %d removed; "
+	    "progress kept for %d task/unit pairs\n", stats.tasks_added, stats.tasks_kept,
+	    stats.tasks_removed, stats.units_added, stats.units_kept, stats.units_removed,
+	    stats.progress_kept);
+	if (stats.bindings_dropped > 0)
+		printf("warning: %d chat users were bound to units that left the plan and "
+		    "are unbound now\n", stats.bindings_dropped);
+	return CLI_OK;
+}
+
 static int
 plan_load(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
@@ -20,10 +47,9 @@ plan_load(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct plan_load_opts opts = { 0 };
-	struct plandb_stats stats;
 	struct plan *plan;
-	char err[1024], key[CALDATE_STRLEN];
-	int ch;
+	char err[1024];
+	int ch, rc;
 
 	optind = 0; /* 0: GNU getopt re-initializes (main parsed with "+") */
 	while ((ch = getopt_long(argc, argv, "y:", options, NULL)) != -1) {
@@ -41,30 +67,9 @@ plan_load(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 	plan = plan_load_file(argv[optind], &opts, err, sizeof(err));
 	if (plan == NULL)
 		return cli_fail("%s", err);
-	/* Dates are shown in the new plan's zone from now on; check it exists first. */
-	if (clock_set_zone(plan->timezone, err, sizeof(err)) < 0) {
-		plan_free(plan);
-		return cli_fail("%s: timezone: %s", argv[optind], err);
-	}
-	if (plandb_replace(cli->store, plan, argv[optind], cli->now, &stats) < 0) {
-		plan_free(plan);
-		return cli_fail("%s: cannot store the plan: %s", cli->db_path,
-		    store_errmsg(cli->store));
-	}
-	caldate_format(plan->key_date, key);
-	printf("loaded plan %s (%s): %zu tasks, %zu units, year %d%s%s%s\n", plan->id,
-	    plan->title, plan->ntasks, plan->nunits, plan->year,
-	    plan->year_given ? "" : " (resolved from month-day dates)",
-	    plan->key_date != CALDATE_NONE ? ", key date " : "", key);
-	printf("tasks: %d added, %d kept, %d removed; units: %d added, %d kept, %d removed; "
-	    "progress kept for %d task/unit pairs\n", stats.tasks_added, stats.tasks_kept,
-	    stats.tasks_removed, stats.units_added, stats.units_kept, stats.units_removed,
-	    stats.progress_kept);
-	if (stats.bindings_dropped > 0)
-		printf("warning: %d chat users were bound to units that left the plan and "
-		    "are unbound now\n", stats.bindings_dropped);
+	rc = cli_plan_store(cli, plan, argv[optind]);
 	plan_free(plan);
-	return CLI_OK;
+	return rc;
 }
 
 static json_t *

@@ -1,14 +1,175 @@
 /*
- * campaignctl plan import: reserved here; the plan-import issue implements
- * reading the official plan document.
+ * campaignctl plan import FILE.txt [--year Y] [--id ID] [-o plan.json] [--load]:
+ * the official plan document to campaign-plan/1 (lib/import_*.c does the
+ * reading). The JSON goes to stdout, or to -o (written atomically), and/or
+ * straight into the store through the same path as `plan load`. The report
+ * (what was found, every line that was not resolved) goes to stderr.
  */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "campaign/clock.h"
+#include "campaign/import.h"
+#include "campaign/num.h"
+#include "campaign/xmalloc.h"
 #include "cli.h"
+
+/* Reads at most max + 1 bytes, so the importer can refuse an oversized file. */
+static char *
+read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *data;
+
+	if (fp == NULL)
+		return NULL;
+	data = xmalloc(max + 2);
+	*len = fread(data, 1, max + 1, fp);
+	if (ferror(fp)) {
+		int saved = errno;
+
+		fclose(fp);
+		free(data);
+		errno = saved;
+		return NULL;
+	}
+	fclose(fp);
+	data[*len] = '\0';
+	return data;
+}
+
+/* Writes path atomically: a temporary file beside it, then rename. */
+static int
+write_file(const char *path, const char *text)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	FILE *fp = fopen(tmp, "w");
+	int rc = -1;
+
+	if (fp == NULL)
+		goto out;
+	if (fputs(text, fp) == EOF || fputc('\n', fp) == EOF) {
+		fclose(fp);
+		unlink(tmp);
+		goto out;
+	}
+	if (fclose(fp) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	return rc;
+}
+
+static bool
+id_ok(const char *id)
+{
+	if (*id == '\0' || strlen(id) > PLAN_TASK_ID_MAX)
+		return false;
+	for (const char *p = id; *p != '\0'; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("._-", *p) != NULL))
+			return false;
+	return true;
+}
 
 int
 cmd_plan_import(struct cli *cli, int argc, char **argv)
 {
-	(void)cli;
-	(void)argc;
-	(void)argv;
-	return cli_fail("plan import is not available yet in this version");
+	static const struct option options[] = {
+		{ "year", required_argument, NULL, 'y' },
+		{ "id", required_argument, NULL, 'i' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "load", no_argument, NULL, 'l' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const struct cli_command *cmd = cli_command_get("plan");
+	struct import_opts opts = { 0 };
+	struct import_result *r = NULL;
+	struct plan_load_opts load_opts = { 0 };
+	struct plan *plan = NULL;
+	const char *output = NULL, *path;
+	bool load = false;
+	char *data = NULL, err[1024];
+	size_t len = 0;
+	int ch, rc = CLI_FAILED;
+
+	optind = 0; /* 0: GNU getopt re-initializes (main parsed with "+") */
+	while ((ch = getopt_long(argc, argv, "y:i:o:", options, NULL)) != -1) {
+		switch (ch) {
+		case 'y':
+			if (num_parse_int(optarg, 1900, 9999, &opts.year) < 0)
+				return cli_usage_error(cmd, "--year: expected a four-digit year");
+			break;
+		case 'i':
+			if (!id_ok(optarg))
+				return cli_usage_error(cmd, "--id: letters, digits, '.', '_' and "
+				    "'-' only (at most 32)");
+			opts.id = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'l':
+			load = true;
+			break;
+		default:
+			return cli_usage_error(cmd, "unknown option");
+		}
+	}
+	if (optind != argc - 1)
+		return cli_usage_error(cmd, "plan import: expected one FILE.txt");
+	path = argv[optind];
+	opts.name = path;
+	data = read_file(path, IMPORT_MAX_BYTES, &len);
+	if (data == NULL)
+		return cli_fail("%s: %s", path, strerror(errno));
+	r = import_document(data, len, &opts);
+	if (r->json == NULL) {
+		import_report_print(r, path, stderr);
+		cli_fail("%s: %s", path, r->error);
+		goto out;
+	}
+	/* What the importer writes must load; check before anyone relies on it. */
+	load_opts.today = clock_local_day(cli->now);
+	plan = plan_load_string(r->json, path, &load_opts, err, sizeof(err));
+	if (plan == NULL) {
+		import_report_print(r, path, stderr);
+		cli_fail("internal error: the imported plan does not load: %s", err);
+		goto out;
+	}
+	if (output != NULL && write_file(output, r->json) < 0) {
+		cli_fail("%s: %s", output, strerror(errno));
+		goto out;
+	}
+	if (output == NULL && !load)
+		printf("%s\n", r->json);
+	if (load) {
+		plan_free(plan);
+		plan = NULL;
+		if (cli_open_store(cli) != 0)
+			goto out;
+		load_opts.today = cli->today;
+		plan = plan_load_string(r->json, path, &load_opts, err, sizeof(err));
+		if (plan == NULL) {
+			cli_fail("%s", err);
+			goto out;
+		}
+		if (cli_plan_store(cli, plan, path) != CLI_OK)
+			goto out;
+	}
+	fflush(stdout);
+	import_report_print(r, path, stderr);
+	rc = CLI_OK;
+out:
+	plan_free(plan);
+	import_result_free(r);
+	free(data);
+	return rc;
 }

@@ -72,14 +72,14 @@ read_row(sqlite3_stmt *st, struct event *e)
 	e->ts = store_column_text(st, 4);
 	e->payload = store_column_text(st, 5);
 	e->state = (enum event_state)sqlite3_column_int(st, 6);
+	e->reason = sqlite3_column_type(st, 7) == SQLITE_NULL ? -1 : sqlite3_column_int(st, 7);
+	e->done_at = (time_t)sqlite3_column_int64(st, 8);
 }
 
-int
-events_pending(struct store *s, int64_t after_id, size_t max, struct event **out,
-    size_t *n)
+static int
+read_events(struct store *s, sqlite3_stmt *st, int64_t after_id, size_t max,
+    struct event **out, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, type, campaign, created_at, ts, "
-	    "payload, state FROM events WHERE state = 0 AND id > ?1 ORDER BY id LIMIT ?2");
 	struct event *events;
 	int rc;
 
@@ -104,10 +104,47 @@ events_pending(struct store *s, int64_t after_id, size_t max, struct event **out
 }
 
 int
+events_pending(struct store *s, int64_t after_id, size_t max, struct event **out,
+    size_t *n)
+{
+	return read_events(s, store_stmt(s, "SELECT id, type, campaign, created_at, ts, "
+	    "payload, state, reason, done_at FROM events WHERE state = 0 AND id > ?1 "
+	    "ORDER BY id LIMIT ?2"), after_id, max, out, n);
+}
+
+int
+events_failed(struct store *s, int64_t after_id, size_t max, struct event **out,
+    size_t *n)
+{
+	return read_events(s, store_stmt(s, "SELECT id, type, campaign, created_at, ts, "
+	    "payload, state, reason, done_at FROM events WHERE state = 2 AND id > ?1 "
+	    "ORDER BY id LIMIT ?2"), after_id, max, out, n);
+}
+
+int
+events_retry(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE events SET state = 0, reason = NULL, "
+	    "done_at = NULL WHERE state = 2 AND (?1 = 0 OR id = ?1)");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, "retry events");
+		return -1;
+	}
+	return sqlite3_changes(store_db(s));
+}
+
+int
 events_get(struct store *s, int64_t id, struct event *out)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT id, type, campaign, created_at, ts, "
-	    "payload, state FROM events WHERE id = ?1");
+	    "payload, state, reason, done_at FROM events WHERE id = ?1");
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -149,8 +186,17 @@ events_mark(struct store *s, int64_t id, enum event_state state, int reason, tim
 char *
 events_message(const struct event *e)
 {
-	json_t *msg = json_object();
 	json_t *payload = json_loads(e->payload, 0, NULL);
+	char *text = events_message_with(e, payload);
+
+	json_decref(payload);
+	return text;
+}
+
+char *
+events_message_with(const struct event *e, json_t *payload)
+{
+	json_t *msg = json_object();
 	const char *key;
 	json_t *v;
 	char *text;
@@ -164,7 +210,6 @@ events_message(const struct event *e)
 	json_object_foreach(payload, key, v)
 		if (json_object_get(msg, key) == NULL)
 			json_object_set(msg, key, v);
-	json_decref(payload);
 	text = json_dumps(msg, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(msg);
 	if (text == NULL)

@@ -7,7 +7,7 @@ CAMPAIGN_PACKAGES=(
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
   libcurl4-openssl-dev libmosquitto-dev libssl-dev
   tzdata ca-certificates sqlite3
-  mosquitto mosquitto-clients openssl python3 procps
+  mosquitto mosquitto-clients openssl python3 python3-paho-mqtt procps
   clang libclang-rt-14-dev
 )
 

@@ -1,0 +1,497 @@
+/*
+ * The document's outline: headings 一、/(一)/1、/(1)/① (full-width and
+ * circled forms arrive folded by textnorm) nest in the order a document first
+ * uses them, and numbering only moves forward. A heading that goes back, or a
+ * run of three or more bodiless headings that interrupts an item, is a pasted
+ * "related articles" list: ignored (and noted) without resetting anything.
+ * Headings glued into one long paragraph are split where the next expected
+ * number follows the end of a sentence.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/xmalloc.h"
+#include "import_priv.h"
+
+enum mark { MARK_NONE, MARK_CN, MARK_CN_PAREN, MARK_NUM, MARK_NUM_PAREN, MARK_CIRCLED };
+
+struct marker {
+	enum mark kind;
+	int number;
+	size_t len;             /* marker and the spaces after it */
+};
+
+struct frame {
+	enum mark kind;
+	int number;
+	ssize_t item;           /* -1: a field heading ("3、活动时间:…") */
+};
+
+struct state {
+	struct frame stack[IMP_MAX_DEPTH];
+	int depth;
+	ssize_t target;         /* the item body lines go to; -1: preamble */
+	struct imp_outline *out;
+	struct imp_notes *notes;
+	size_t cap_items;
+};
+
+static const char *const field_labels[] = {
+	"活动时间", "时间安排", "落实时间", "完成时间", "完成时限", "截止时间", "办结时间",
+	"时间", "时限", "活动地点", "地点", "参加人员", "参加对象", "参与人员", "参与对象",
+	"活动对象", "活动形式", "活动方式", "责任单位", "责任部门", "牵头单位", "配合单位",
+	"落实单位", "组织单位", "承办单位", "主办单位", "协办单位", "联系人", "联系电话",
+	"责任人",
+};
+
+static size_t
+skip_spaces(const char *s)
+{
+	size_t n = 0;
+
+	while (s[n] == ' ' || s[n] == '\t')
+		n++;
+	return n;
+}
+
+static bool
+marker_at(const char *s, struct marker *m)
+{
+	const char *p = s;
+	int v = 0, digits = 0;
+	size_t n;
+	uint32_t cp;
+
+	memset(m, 0, sizeof(*m));
+	if (*p == '(') {
+		p++;
+		if ((n = imp_cn_numeral(p, &v)) > 0 && p[n] == ')') {
+			m->kind = MARK_CN_PAREN;
+			p += n + 1;
+		} else {
+			while (*p >= '0' && *p <= '9' && digits < 3)
+				v = v * 10 + (*p++ - '0'), digits++;
+			if (digits == 0 || digits > 2 || *p != ')')
+				return false;
+			m->kind = MARK_NUM_PAREN;
+			p++;
+		}
+	} else if ((cp = imp_cp(p)) >= 0x2460 && cp <= 0x2473) {
+		v = (int)(cp - 0x2460 + 1);
+		m->kind = MARK_CIRCLED;
+		p += imp_cplen(p);
+	} else if (*p >= '0' && *p <= '9') {
+		while (*p >= '0' && *p <= '9' && digits < 3)
+			v = v * 10 + (*p++ - '0'), digits++;
+		if (digits > 2)
+			return false;
+		if (imp_eat(&p, "、") || (*p == '.' && !(p[1] >= '0' && p[1] <= '9') && p++))
+			m->kind = MARK_NUM;
+		else if (*p == ')' && p++)
+			m->kind = MARK_NUM_PAREN;
+		else
+			return false;
+	} else if ((n = imp_cn_numeral(p, &v)) > 0) {
+		p += n;
+		if (!imp_eat(&p, "、") && !(*p == '.' && p++))
+			return false;
+		m->kind = MARK_CN;
+	} else {
+		return false;
+	}
+	if (v < 1 || v > 99)
+		return false;
+	m->number = v;
+	m->len = (size_t)(p - s) + skip_spaces(p);
+	return true;
+}
+
+static bool
+is_field(const char *head)
+{
+	for (size_t i = 0; i < sizeof(field_labels) / sizeof(field_labels[0]); i++) {
+		const char *p = head;
+
+		if (imp_eat(&p, field_labels[i]) && (*p == ':' || imp_starts(p, "：")))
+			return true;
+	}
+	return false;
+}
+
+enum imp_class
+imp_classify(const char *heading)
+{
+	static const char *const info[] = {
+		"指导思想", "主题", "目标", "意义", "背景", "总体要求", "基本原则", "活动时间",
+		"活动地点", "活动对象", "参加对象", "参加人员", "参与人员", "活动范围",
+		"组织机构", "领导小组", "组织领导", "工作机构", "宣传口号", "宣传标语",
+	};
+	static const char *const activity[] = {
+		"活动内容", "活动安排", "主要活动", "活动项目", "工作安排", "具体安排",
+		"工作内容", "重点工作", "主要内容", "工作任务", "主要任务", "重点任务",
+		"活动形式", "实施步骤", "进度安排", "时间安排", "宣传活动", "活动方式",
+		"实施内容", "工作措施", "具体措施", "方法步骤", "步骤", "日程", "内容",
+		"任务分工", "职责分工",
+	};
+	static const char *const requirement[] = {
+		"要求", "保障", "注意事项", "措施", "纪律",
+	};
+
+	for (size_t i = 0; i < sizeof(activity) / sizeof(activity[0]); i++)
+		if (strstr(heading, activity[i]) != NULL)
+			return IMP_CLASS_ACTIVITY;
+	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
+		if (strstr(heading, info[i]) != NULL)
+			return IMP_CLASS_INFO;
+	for (size_t i = 0; i < sizeof(requirement) / sizeof(requirement[0]); i++)
+		if (strstr(heading, requirement[i]) != NULL)
+			return IMP_CLASS_REQUIREMENT;
+	return IMP_CLASS_OTHER;
+}
+
+/* Where a heading of this kind and number would go: its depth, or -1. */
+static int
+accepts(const struct state *st, const struct marker *m, bool *jump)
+{
+	*jump = false;
+	for (int d = 0; d < st->depth; d++) {
+		if (st->stack[d].kind != m->kind)
+			continue;
+		if (m->number == st->stack[d].number + 1)
+			return d;
+		if (m->number > st->stack[d].number + 1 && m->number <= st->stack[d].number + 3) {
+			*jump = true;
+			return d;
+		}
+		return -1;
+	}
+	if (st->depth == 0)
+		return 0;
+	if (m->number == 1 && st->depth < IMP_MAX_DEPTH)
+		return st->depth;
+	return -1;
+}
+
+static void
+seg_add(struct imp_seg **v, size_t *n, const char *text, size_t len, int line)
+{
+	*v = xreallocarray(*v, *n + 1, sizeof(**v));
+	(*v)[*n].text = xstrndup(text, len);
+	(*v)[*n].line = line;
+	(*n)++;
+}
+
+static void
+body_add(struct state *st, const char *text, size_t len, int line)
+{
+	struct imp_outline *o = st->out;
+
+	while (len > 0 && text[len - 1] == ' ')
+		len--;
+	if (len == 0)
+		return;
+	if (st->target < 0) {
+		seg_add(&o->preamble, &o->npreamble, text, len, line);
+	} else {
+		struct imp_item *it = &o->items[st->target];
+
+		seg_add(&it->body, &it->nbody, text, len, line);
+		it->last_line = line;
+	}
+}
+
+/* Opens a heading's level: numbering moves on, deeper levels close. */
+static void
+open_level(struct state *st, int d, const struct marker *m)
+{
+	st->depth = d + 1;
+	st->stack[d] = (struct frame){ .kind = m->kind, .number = m->number, .item = -1 };
+}
+
+/* The heading's item, or a field of the enclosing item ("3、活动时间:…"). */
+static void
+take_heading(struct state *st, int d, const struct marker *m, const char *text, size_t len,
+    int line)
+{
+	struct imp_outline *o = st->out;
+	const char *head = text + m->len;
+	size_t head_len = len - m->len;
+	struct imp_item *it;
+
+	if (d > 0 && is_field(head)) {
+		body_add(st, head, head_len, line);
+		return;
+	}
+	if (o->nitems == st->cap_items) {
+		st->cap_items = st->cap_items == 0 ? 32 : st->cap_items * 2;
+		o->items = xreallocarray(o->items, st->cap_items, sizeof(*o->items));
+	}
+	it = &o->items[o->nitems];
+	memset(it, 0, sizeof(*it));
+	it->depth = d;
+	for (int k = 0; k <= d; k++)
+		it->path[k] = st->stack[k].number;
+	it->line = it->last_line = line;
+	while (head_len > 0 && head[head_len - 1] == ' ')
+		head_len--;
+	it->head = xstrndup(head, head_len);
+	st->stack[d].item = (ssize_t)o->nitems;
+	st->target = (ssize_t)o->nitems;
+	o->nitems++;
+}
+
+static bool
+sentence_end_before(const char *s, size_t off)
+{
+	static const char *const ends[] = {
+		"。", ";", "!", "?", ":", ")", "”", "」", " ", "】",
+	};
+	size_t prev;
+
+	if (off == 0)
+		return true;
+	prev = imp_prev(s, off);
+	for (size_t i = 0; i < sizeof(ends) / sizeof(ends[0]); i++)
+		if (strncmp(s + prev, ends[i], strlen(ends[i])) == 0 &&
+		    prev + strlen(ends[i]) == off)
+			return true;
+	return false;
+}
+
+static bool
+open_kind(const struct state *st, enum mark kind, int *number)
+{
+	for (int d = 0; d < st->depth; d++)
+		if (st->stack[d].kind == kind) {
+			*number = st->stack[d].number;
+			return true;
+		}
+	return false;
+}
+
+/*
+ * A pasted list glued into a paragraph: "一、…方案2篇二、…三、…小结各地、…".
+ * At s a heading of an open kind going back in number, followed by at least
+ * two more in sequence, each within a short title. Returns the bytes the list
+ * covers (its last title ends at the last 方案/范文/篇/小结… before any
+ * punctuation), or 0.
+ */
+static size_t
+glued_link_run(const struct state *st, const char *s)
+{
+	static const char *const suffixes[] = {
+		"方案", "范文", "模板参考", "篇", "小结", "总结", "计划", "汇编", "大全",
+	};
+	struct marker m;
+	int open, count = 1;
+	size_t off, end = 0;
+
+	if (!marker_at(s, &m) || !open_kind(st, m.kind, &open) || m.number > open)
+		return 0;
+	off = m.len;
+	for (;;) {
+		struct marker next;
+		size_t chars = 0, k = off;
+		bool found = false;
+
+		/* The next number within a title's length, no sentence in between. */
+		while (s[k] != '\0' && chars < 40 && !imp_starts(s + k, "。") && s[k] != ',' &&
+		    !imp_starts(s + k, "、")) {
+			if (marker_at(s + k, &next) && next.kind == m.kind &&
+			    next.number == m.number + 1) {
+				found = true;
+				break;
+			}
+			k += imp_cplen(s + k);
+			chars++;
+		}
+		if (!found)
+			break;
+		m = next;
+		off = k + next.len;
+		count++;
+	}
+	if (count < 3)
+		return 0;
+	/* The last title: up to its last list-like suffix before punctuation. */
+	for (size_t k = off, chars = 0; s[k] != '\0' && chars < 40; k += imp_cplen(s + k), chars++) {
+		if (imp_starts(s + k, "。") || s[k] == ',' || imp_starts(s + k, "、"))
+			break;
+		for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++)
+			if (imp_starts(s + k, suffixes[i]))
+				end = k + strlen(suffixes[i]);
+	}
+	return end > off ? end : 0;
+}
+
+/* The offset of the next glued heading in s after its start, or 0. */
+static size_t
+next_split(const struct state *st, const char *s)
+{
+	size_t off = imp_cplen(s);
+
+	for (; s[off] != '\0'; off += imp_cplen(s + off)) {
+		struct marker m;
+		bool jump;
+
+		if (!marker_at(s + off, &m) || m.len == 0 || s[off + m.len] == '\0')
+			continue;
+		if (sentence_end_before(s, off) && glued_link_run(st, s + off) > 0)
+			return off;
+		if (m.kind != MARK_CN_PAREN && !sentence_end_before(s, off))
+			continue;
+		if (m.kind == MARK_CN_PAREN && off > 0 && sentence_end_before(s, off) == false &&
+		    imp_starts(s + imp_prev(s, off), "("))
+			continue;
+		if (accepts(st, &m, &jump) >= 0 && !jump)
+			return off;
+	}
+	return 0;
+}
+
+/* True if the line is a heading of kind k numbered n with no sentence in it. */
+static bool
+bodiless_heading(const char *line, enum mark k, int n)
+{
+	struct marker m;
+
+	return marker_at(line, &m) && m.kind == k && m.number == n &&
+	    strstr(line, "。") == NULL && strstr(line, ":") == NULL;
+}
+
+/*
+ * At line i a heading of kind k numbered n: how many lines a pasted list
+ * starting here covers (0: not a list). Out of sequence, any run; in
+ * sequence, at least three bodiless headings that sit between an item's
+ * heading and its body.
+ */
+static size_t
+link_run(const struct state *st, const struct imp_doc *doc, size_t i, const struct marker *m,
+    int d)
+{
+	bool out_of_sequence = d < 0;
+	size_t run = 0;
+	int n = m->number;
+
+	while (i + run < doc->nlines && bodiless_heading(doc->lines[i + run].text, m->kind, n))
+		run++, n++;
+	if (out_of_sequence)
+		return run >= 2 ? run : 0;
+	/* In sequence: only a level above the open item, never a new sub-level. */
+	if (run < 3 || i + run >= doc->nlines || st->target < 0 || d >= st->depth - 1)
+		return 0;
+	{
+		struct marker next;
+		const struct imp_item *cur = &st->out->items[st->target];
+
+		if (marker_at(doc->lines[i + run].text, &next) || cur->nbody > 0)
+			return 0;
+	}
+	return run;
+}
+
+static void
+note_run(struct state *st, const struct imp_doc *doc, size_t i, size_t run)
+{
+	char first[96];
+
+	imp_excerpt(doc->lines[i].text, 30, first, sizeof(first));
+	imp_note(st->notes, doc->lines[i].no, doc->lines[i + run - 1].no, IMPORT_NOTE,
+	    "ignored %zu heading lines without text that break the document's numbering "
+	    "(a pasted list of related articles?), from \"%s\"", run, first);
+}
+
+void
+imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
+    struct imp_notes *notes)
+{
+	struct state st = { .target = -1, .out = out, .notes = notes };
+
+	memset(out, 0, sizeof(*out));
+	for (size_t i = 0; i < doc->nlines; i++) {
+		const char *s = doc->lines[i].text;
+		int line = doc->lines[i].no;
+		bool first = true;
+
+		while (*s != '\0') {
+			struct marker m;
+			size_t split, len, run_len;
+			bool jump = false;
+			int d = -1;
+
+			if (!first && (run_len = glued_link_run(&st, s)) > 0) {
+				char excerpt[96];
+
+				imp_excerpt(s, 30, excerpt, sizeof(excerpt));
+				imp_note(notes, line, line, IMPORT_NOTE, "ignored a run of headings "
+				    "glued into the text out of the document's numbering (a pasted list "
+				    "of related articles?), from \"%s\"", excerpt);
+				s += run_len;
+				s += skip_spaces(s);
+				continue;
+			}
+			if (marker_at(s, &m) && s[m.len] != '\0')
+				d = accepts(&st, &m, &jump);
+			if (first && m.kind != MARK_NONE && s[m.len] != '\0') {
+				size_t run = link_run(&st, doc, i, &m, d);
+
+				if (run > 0 && (d < 0 || !jump)) {
+					note_run(&st, doc, i, run);
+					i += run - 1;
+					break;
+				}
+				if (d < 0 && run == 0 && m.kind != MARK_NONE && st.depth > 0 &&
+				    (m.kind == MARK_CN || m.kind == MARK_CN_PAREN))
+					imp_note(notes, line, line, IMPORT_NOTE, "a heading out of "
+					    "the document's numbering is kept as text");
+			}
+			first = false;
+			if (d >= 0) {
+				if (jump)
+					imp_note(notes, line, line, IMPORT_WARNING, "the numbering "
+					    "skips to %d here", m.number);
+				/* The level first, so the split below sees it. */
+				open_level(&st, d, &m);
+				split = next_split(&st, s + m.len);
+				len = split > 0 ? m.len + split : strlen(s);
+				take_heading(&st, d, &m, s, len, line);
+			} else {
+				split = next_split(&st, s);
+				len = split > 0 ? split : strlen(s);
+				body_add(&st, s, len, line);
+			}
+			s += len;
+			s += skip_spaces(s);
+		}
+	}
+	for (size_t i = 0; i < out->nitems; i++) {
+		struct imp_item *it = &out->items[i];
+		const struct imp_item *section = it;
+
+		it->leaf = i + 1 == out->nitems || out->items[i + 1].depth <= it->depth;
+		for (size_t k = i + 1; k-- > 0;)
+			if (out->items[k].depth == 0) {
+				section = &out->items[k];
+				break;
+			}
+		it->cls = imp_classify(section->head);
+		it->period = imp_starts(it->head, "活动时间") || imp_starts(it->head, "时间安排");
+	}
+}
+
+void
+imp_outline_free(struct imp_outline *o)
+{
+	for (size_t i = 0; i < o->npreamble; i++)
+		free(o->preamble[i].text);
+	free(o->preamble);
+	for (size_t i = 0; i < o->nitems; i++) {
+		free(o->items[i].head);
+		for (size_t k = 0; k < o->items[i].nbody; k++)
+			free(o->items[i].body[k].text);
+		free(o->items[i].body);
+	}
+	free(o->items);
+	memset(o, 0, sizeof(*o));
+}

@@ -1,0 +1,135 @@
+/*
+ * Test helper: writes outbox events through the core library, the way the
+ * product does. Announcements and reminders have no writer yet (their
+ * issues come later), so their payloads are made here in the expected shape.
+ *
+ *   bridge_emit DB announcement TEXT [EXPIRES_AT]
+ *   bridge_emit DB reminder TASK_ID
+ *   bridge_emit DB progress N       N progress reports (progress_report), 100 per commit
+ *   bridge_emit DB raw TYPE JSON    any payload (events_append's checks apply)
+ *
+ * Prints the new event ids (first and last for progress), one per line.
+ */
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/caldate.h"
+#include "campaign/clock.h"
+#include "campaign/events.h"
+#include "campaign/num.h"
+#include "campaign/plandb.h"
+#include "campaign/progress.h"
+#include "campaign/store.h"
+
+static int
+append(struct store *s, const char *type, const char *campaign, json_t *payload)
+{
+	char err[256];
+	int64_t id = events_append(s, type, campaign, payload, clock_now(), err, sizeof(err));
+
+	json_decref(payload);
+	if (id < 0) {
+		fprintf(stderr, "bridge_emit: %s\n", err);
+		return 1;
+	}
+	printf("%lld\n", (long long)id);
+	return 0;
+}
+
+static int
+progress(struct store *s, const struct plan *plan, long n)
+{
+	char err[256], key[64];
+	int64_t first = 0, id = 0;
+	long done = 0;
+
+	while (done < n) {
+		if (store_begin(s) < 0)
+			return 1;
+		for (long i = 0; i < 100 && done < n; i++, done++) {
+			const struct plan_task *t = &plan->tasks[done % plan->ntasks];
+			struct report_input in = {
+				.task_id = t->id, .percent = (int)(done % 100), .platform = "test",
+				.user_id = "bridge_emit", .at = clock_now(), .source_key = key,
+			};
+
+			if (t->nunits == 0) {
+				n++;
+				continue;
+			}
+			in.unit = t->units[done % t->nunits];
+			snprintf(key, sizeof(key), "emit:%ld:%lld", done, (long long)clock_mono_ms());
+			if (progress_report(s, plan, &in, &id, err, sizeof(err)) != REPORT_RECORDED) {
+				fprintf(stderr, "bridge_emit: %s\n", err);
+				store_rollback(s);
+				return 1;
+			}
+			if (first == 0)
+				first = id;
+		}
+		if (store_commit(s) < 0)
+			return 1;
+	}
+	printf("%lld\n%lld\n", (long long)first, (long long)id);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	char err[512];
+	struct store *s = NULL;
+	struct plan *plan = NULL;
+	json_t *payload;
+	int rc = 2;
+
+	if (argc < 4 || clock_init(err, sizeof(err)) < 0) {
+		fprintf(stderr, "usage: bridge_emit DB announcement|reminder|progress|raw ...\n");
+		return 2;
+	}
+	s = store_open(argv[1], err, sizeof(err));
+	if (s == NULL || (plan = plandb_load(s, err, sizeof(err))) == NULL ||
+	    plandb_use_zone(s, err, sizeof(err)) < 0) {
+		fprintf(stderr, "bridge_emit: %s\n", err);
+		goto out;
+	}
+	if (strcmp(argv[2], "announcement") == 0) {
+		payload = json_pack("{s:s}", "text", argv[3]);
+		if (argc > 4)
+			json_object_set_new(payload, "expires_at", json_string(argv[4]));
+		rc = append(s, "announcement", plan->id, payload);
+	} else if (strcmp(argv[2], "reminder") == 0) {
+		const struct plan_task *t = plan_task_get(plan, argv[3]);
+		char due[CALDATE_STRLEN];
+
+		if (t == NULL) {
+			fprintf(stderr, "bridge_emit: no task %s\n", argv[3]);
+			goto out;
+		}
+		caldate_format(t->due, due);
+		payload = json_pack("{s:{s:s,s:s,s:s},s:i}", "task", "id", t->id, "title", t->title,
+		    "due", due, "days_left", (int)(t->due - clock_today()));
+		rc = append(s, "reminder", plan->id, payload);
+	} else if (strcmp(argv[2], "progress") == 0) {
+		int64_t n;
+
+		if (num_parse_i64(argv[3], 1, 10000000, &n) < 0)
+			goto out;
+		rc = progress(s, plan, (long)n);
+	} else if (strcmp(argv[2], "raw") == 0 && argc == 5) {
+		json_error_t jerr;
+
+		payload = json_loads(argv[4], 0, &jerr);
+		if (payload == NULL) {
+			fprintf(stderr, "bridge_emit: %s\n", jerr.text);
+			goto out;
+		}
+		rc = append(s, argv[3], plan->id, payload);
+	}
+out:
+	plan_free(plan);
+	store_close(s);
+	return rc;
+}
