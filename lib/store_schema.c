@@ -94,7 +94,11 @@ static const char *const migration_v1 =
     "  active INTEGER NOT NULL DEFAULT 1,"
     "  subscribed INTEGER NOT NULL DEFAULT 0,"
     "  created_at INTEGER NOT NULL,"
+    "  user_id TEXT,"         /* a private chat's peer: where a user's broadcasts go */
+    "  reason TEXT,"          /* why the chat went inactive (403 ...) */
+    "  updated_at INTEGER,"
     "  PRIMARY KEY(platform, chat_id)) WITHOUT ROWID;"
+    "CREATE INDEX chats_user ON chats(platform, user_id) WHERE user_id IS NOT NULL;"
 
     /* The event outbox for MQTT. AUTOINCREMENT: ids never go back, even after
        the newest row is deleted, so subscribers can rely on them. */
@@ -119,13 +123,20 @@ static const char *const migration_v1 =
     "  ref INTEGER,"
     "  reply_to TEXT,"
     "  text TEXT NOT NULL,"
+    "  markup INTEGER NOT NULL DEFAULT 1,"  /* 1: chat markup (markup.h), 0: plain */
+    "  parts_sent INTEGER NOT NULL DEFAULT 0," /* pieces of a split text already sent */
+    "  dedupe_key TEXT,"                    /* enqueue once per key (reminders) */
     "  state INTEGER NOT NULL DEFAULT 0,"   /* 0 pending, 1 sent, 2 failed */
     "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  not_before INTEGER NOT NULL DEFAULT 0,"
+    "  not_before INTEGER NOT NULL DEFAULT 0," /* real unix ms, never CAMPAIGN_NOW */
     "  error TEXT,"
     "  created_at INTEGER NOT NULL,"
-    "  sent_at INTEGER);"
-    "CREATE INDEX deliveries_pending ON deliveries(platform, id) WHERE state = 0;"
+    "  sent_at INTEGER);"                   /* real unix time (pacing across restarts) */
+    "CREATE INDEX deliveries_sent ON deliveries(platform, sent_at) WHERE state = 1;"
+    "CREATE INDEX deliveries_pending ON deliveries(platform, chat_id, id) WHERE state = 0;"
+    "CREATE INDEX deliveries_ref ON deliveries(kind, ref) WHERE ref IS NOT NULL;"
+    "CREATE UNIQUE INDEX deliveries_dedupe ON deliveries(dedupe_key) "
+    "  WHERE dedupe_key IS NOT NULL;"
 
     /* Chat intake: update ids already applied, for exactly-once effects. */
     "CREATE TABLE seen_updates("

@@ -1,0 +1,65 @@
+/*
+ * /subscribe, /unsubscribe (订阅, 取消订阅): whether this chat receives
+ * broadcasts and reminders; bound users and admins may switch it. /broadcast
+ * (广播) is for campaign admins.
+ */
+#include <string.h>
+
+#include "campaign/chats.h"
+#include "core.h"
+
+static bool
+may_switch(struct ctx *c)
+{
+	if (c->admin || c->user_unit >= 0)
+		return true;
+	buf_puts(&c->out, "只有绑定了单位的用户或活动管理员可以设置订阅。"
+	    "请先发送 /bind 邀请码。");
+	return false;
+}
+
+static int
+set(struct ctx *c, bool on)
+{
+	const char *where = c->group ? "本群" : "你";
+
+	if (!may_switch(c))
+		return 0;
+	if (chats_set_subscribed(c->store, c->platform, c->ev->chat_id, on, c->now) < 0)
+		return -1;
+	if (on)
+		buf_printf(&c->out, "✅ %s已订阅活动广播和截止提醒。发 /unsubscribe 可取消。", where);
+	else
+		buf_printf(&c->out, "%s已取消订阅,不再接收活动广播。发 /subscribe 可重新订阅。",
+		    where);
+	return 0;
+}
+
+int
+cmd_subscribe(struct ctx *c, const char *args)
+{
+	(void)args;
+	return set(c, true);
+}
+
+int
+cmd_unsubscribe(struct ctx *c, const char *args)
+{
+	(void)args;
+	return set(c, false);
+}
+
+int
+cmd_broadcast(struct ctx *c, const char *args)
+{
+	if (!c->admin) {
+		buf_puts(&c->out, "只有活动管理员可以发送广播。");
+		return 0;
+	}
+	if (*args == '\0') {
+		buf_puts(&c->out, "请写上广播内容,例如 /broadcast 明天上午9点召开推进会。");
+		return 0;
+	}
+	buf_puts(&c->out, "从聊天发送广播的功能即将开放,敬请期待。");
+	return 0;
+}

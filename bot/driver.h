@@ -1,0 +1,125 @@
+/*
+ * The chat driver interface: what a platform (Telegram, the console, later
+ * Matrix or XMPP) must provide, and what the daemon provides back. A driver
+ * only translates: wire formats into normalized events, our outgoing
+ * messages into its API calls, and its API's errors into send results.
+ * Everything that decides (answers, binding, reports, the outbox, pacing,
+ * dedupe, retries) lives in the core and never sees a wire format.
+ *
+ * Contract
+ * - Receiving. After start(), the driver receives on the daemon's loop (its
+ *   own long poll, /sync, BOSH session ...) and hands each batch of events to
+ *   host->batch(). The batch carries the cursor that confirms it (Telegram's
+ *   next offset, Matrix's next_batch, Zulip's last_event_id): the host
+ *   applies the events and stores the cursor under batch->cursor_key in ONE
+ *   transaction and returns 0; only then may the driver ask the platform for
+ *   more with that cursor. On -1 nothing was stored: the driver asks again
+ *   with the old cursor after a pause, and the events come back (each event
+ *   carries a platform-unique id; the host skips ids it has applied).
+ *   host->cursor() gives the stored cursor at start.
+ * - Sending. The host calls send() with one message (one piece of a split
+ *   delivery) when the pacing allows it and can_send() is true; the driver
+ *   starts it and later reports exactly one result with host->sent(), from
+ *   the loop, never from inside send(). A driver whose sends are idempotent
+ *   (Matrix transaction ids) derives the id from delivery_id and part.
+ * - Limits. ops->max_text_units (UTF-16 units per message, 0 = none) makes
+ *   the host split long texts on line boundaries; d->limits gives the
+ *   platform's rate limits, which the host's pacer keeps for all sends.
+ * - Errors. A send result says what happened in the host's terms (ok, pause
+ *   everything for N ms, transient, the chat is gone, the chat moved, the
+ *   markup was refused, rejected for good). Receiving errors are the
+ *   driver's business: it backs off and retries by itself and logs; only a
+ *   fatal start error (a refused token) ends the daemon, via host->fatal().
+ * - Shutdown. stop() ends receiving at once (an unconfirmed batch is simply
+ *   asked for again next time); sends in flight still report their result.
+ *   idle() is true when nothing is in flight.
+ * - Secrets. A driver never logs its credentials (Telegram's token is in
+ *   every URL: log the method, never the URL).
+ */
+#ifndef CAMPAIGN_BOT_DRIVER_H
+#define CAMPAIGN_BOT_DRIVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chat.h"
+#include "loop.h"
+
+struct driver;
+
+/* One outgoing message (one piece of a delivery). Borrowed for the call. */
+struct chat_out {
+	int64_t delivery_id;
+	int part;               /* 0-based piece of a split text */
+	int nparts;
+	const char *chat_id;
+	const char *text;
+	bool markup;            /* chat markup (markup.h), else plain */
+	const char *reply_to;   /* platform message id to quote; may be NULL */
+};
+
+enum send_status {
+	SEND_OK,
+	SEND_RETRY_AFTER,       /* rate limited: pause every send for retry_after_ms */
+	SEND_TRANSIENT,         /* network, 5xx, broken answer: back off, send again */
+	SEND_CHAT_GONE,         /* blocked, kicked, deactivated: the chat goes inactive */
+	SEND_CHAT_MOVED,        /* the chat has a new id (new_chat_id): send there */
+	SEND_BAD_MARKUP,        /* the platform refused the markup: send as plain text */
+	SEND_REJECTED,          /* refused for good (bad request) */
+};
+
+struct send_result {
+	enum send_status status;
+	int64_t retry_after_ms;
+	const char *new_chat_id;
+	const char *detail;     /* for logs and the delivery's error column */
+};
+
+struct pace_limits {
+	int per_chat_ms;        /* minimum gap between two messages to one chat; 0: none */
+	int group_max;          /* at most group_max messages ... */
+	int group_window_ms;    /* ... in any window of this length to one group; 0: none */
+	int global_max;         /* at most global_max messages ... */
+	int global_window_ms;   /* ... in any window of this length overall; 0: none */
+};
+
+/* What the daemon gives a driver. */
+struct driver_host {
+	void *ctx;
+	struct loop *loop;
+	/* Applies a batch and stores its cursor in one transaction; 0 or -1. */
+	int (*batch)(void *ctx, const struct chat_batch *batch);
+	/* The stored cursor for key (owned), or NULL when none. */
+	char *(*cursor)(void *ctx, const char *key);
+	/* The result of one send(). */
+	void (*sent)(void *ctx, int64_t delivery_id, const struct send_result *result);
+	/* Something new may be sendable (the driver became ready to send). */
+	void (*kick)(void *ctx);
+	/* No more input will come (the console reached EOF). */
+	void (*input_closed)(void *ctx);
+	/* A start error nothing can fix (refused token): the daemon exits. */
+	void (*fatal)(void *ctx, const char *message);
+};
+
+struct driver_ops {
+	const char *name;       /* also the platform name stored with chats and users */
+	size_t max_text_units;
+	int (*start)(struct driver *d);
+	void (*stop)(struct driver *d);
+	bool (*can_send)(struct driver *d);
+	int (*send)(struct driver *d, const struct chat_out *m);
+	bool (*idle)(struct driver *d);
+	/* Whether this instance delivers to chat_id (NULL: every chat of the platform). */
+	bool (*owns)(struct driver *d, const char *chat_id);
+	void (*free)(struct driver *d);
+};
+
+struct driver {
+	const struct driver_ops *ops;
+	const struct driver_host *host;
+	struct pace_limits limits;      /* the platform's rate limits (config may lower them) */
+	void *priv;
+};
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * The daemon's one event loop: libcurl transfers (a long poll and sends in
+ * flight at once), watched file descriptors (the signal self-pipe, the
+ * database watch, the console's stdin) and timers, all in one
+ * curl_multi_poll() with a bounded wait. Callbacks run on the loop; nothing
+ * else runs anywhere, so no state needs a lock.
+ */
+#ifndef CAMPAIGN_BOT_LOOP_H
+#define CAMPAIGN_BOT_LOOP_H
+
+#include <curl/curl.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+struct loop;
+struct loop_timer;
+
+typedef void loop_fd_cb(void *arg, int fd);
+typedef void loop_timer_cb(void *arg);
+/* A transfer ended: result is curl's code for it. */
+typedef void loop_curl_cb(void *arg, CURL *easy, CURLcode result);
+
+struct loop *loop_new(void);
+void loop_free(struct loop *l);
+/* Calls cb when fd is readable (or hung up). One watch per fd. */
+void loop_watch_fd(struct loop *l, int fd, loop_fd_cb *cb, void *arg);
+void loop_unwatch_fd(struct loop *l, int fd);
+
+struct loop_timer *loop_timer_new(struct loop *l, loop_timer_cb *cb, void *arg);
+/* Arms (or re-arms) the timer for the monotonic time at_ms; -1 disarms. */
+void loop_timer_at(struct loop_timer *t, int64_t at_ms);
+void loop_timer_after(struct loop_timer *t, int64_t ms);
+bool loop_timer_armed(const struct loop_timer *t);
+void loop_timer_free(struct loop_timer *t);
+
+/* Starts a transfer; cb is called once when it ends. */
+int loop_curl_add(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg);
+/* Aborts a transfer without calling its callback. */
+void loop_curl_remove(struct loop *l, CURL *easy);
+
+/* One round: waits at most max_wait_ms (less when a timer is due), dispatches. */
+void loop_run_once(struct loop *l, int max_wait_ms);
+/* The monotonic clock in ms, as of the current round. */
+int64_t loop_now(struct loop *l);
+
+#endif

@@ -1,0 +1,30 @@
+/*
+ * Send pacing: the platform's rate limits (per chat, per group, overall) as
+ * sliding windows over the times we started sends, plus a global pause (a
+ * 429's retry_after, a backoff after failures). Times are monotonic ms. The
+ * windows carry a small safety margin so that network jitter never makes two
+ * messages arrive closer together than the platform allows.
+ */
+#ifndef CAMPAIGN_BOT_PACER_H
+#define CAMPAIGN_BOT_PACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver.h"
+
+#define PACER_MARGIN_MS 25
+
+struct pacer;
+
+struct pacer *pacer_new(const struct pace_limits *limits);
+void pacer_free(struct pacer *p);
+/* The earliest time a message to chat may start (>= now). */
+int64_t pacer_ready_at(struct pacer *p, const char *chat_id, bool group, int64_t now);
+/* A message to chat started at now. */
+void pacer_record(struct pacer *p, const char *chat_id, bool group, int64_t now);
+/* Nothing starts before until (a later pause wins over an earlier one). */
+void pacer_pause(struct pacer *p, int64_t until);
+int64_t pacer_paused_until(const struct pacer *p);
+
+#endif

@@ -1,0 +1,478 @@
+/*
+ * Outbox draining (see sender.h). One pass looks at the head delivery of
+ * every chat, starts what the pacer and the driver allow, and arms a timer
+ * for the earliest head that must wait. The heads are cached: a sent
+ * delivery is replaced by its chat's next one (one indexed lookup), and the
+ * whole list is read again only when something else may have changed it (a
+ * kick: new deliveries, another process, a chat that moved or went away). Results come back one by one from
+ * the driver; each is written to the store at once (mark sent, retry later,
+ * fail the chat), so a crash repeats at most the one message in flight.
+ */
+#include "sender.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "campaign/chats.h"
+#include "campaign/clock.h"
+#include "campaign/log.h"
+#include "campaign/markup.h"
+#include "campaign/outbox.h"
+#include "campaign/xmalloc.h"
+#include "pacer.h"
+
+#define HEADS_MAX 512
+#define MAX_IN_FLIGHT 8
+#define BACKOFF_FIRST_MS 1000
+#define BACKOFF_MAX_MS 60000
+#define GIVE_UP_ATTEMPTS 1500   /* ~a day of retries at the longest backoff */
+#define RETRY_AFTER_MARGIN_MS 250
+
+struct flight {
+	int64_t id;
+	char *chat_id;
+	bool markup;
+	int part, nparts;
+	int attempts;
+};
+
+struct sender {
+	struct store *store;
+	struct loop *loop;
+	struct driver *driver;
+	struct pacer *pacer;
+	struct loop_timer *timer;
+	struct flight flights[MAX_IN_FLIGHT];
+	int nflights;
+	int failures;           /* consecutive transient failures */
+	int64_t ready_at;       /* earliest time a head waits for (last pass); -1: none */
+	bool kicked;            /* a pass is due */
+	struct delivery *heads; /* the oldest pending delivery of each chat, by id */
+	size_t nheads;
+	bool stale;             /* heads must be read again */
+	bool more;              /* the last read hit HEADS_MAX: there may be more chats */
+};
+
+static void pass(void *arg);
+
+/*
+ * A restarted sender must not forget what its predecessor sent a moment ago:
+ * the sends of the last minute (recorded to the second) are fed to the pacer
+ * as if made at the end of their second, and nothing starts in the first
+ * global window (the message in flight at a crash was never recorded).
+ */
+static void
+remember(struct sender *s, const struct pace_limits *lim)
+{
+	struct sent_recently *r;
+	size_t n;
+	int64_t now = clock_mono_ms(), real = outbox_now_ms();
+	int64_t span = lim->group_window_ms > lim->global_window_ms ? lim->group_window_ms :
+	    lim->global_window_ms;
+
+	if (lim->per_chat_ms == 0 && lim->global_max == 0 && lim->group_max == 0)
+		return;
+	if (outbox_sent_since(s->store, s->driver->ops->name, (real - span) / 1000 - 1, &r,
+	    &n) < 0)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		int64_t at = now - (real - (r[i].sent_at * 1000 + 999));
+
+		pacer_record(s->pacer, r[i].chat_id, strcmp(r[i].chat_kind, CHAT_PRIVATE) != 0,
+		    at < now ? at : now);
+	}
+	sent_recently_free(r, n);
+	pacer_pause(s->pacer, now + lim->global_window_ms + PACER_MARGIN_MS);
+}
+
+struct sender *
+sender_new(struct store *st, struct loop *l, struct driver *d,
+    const struct pace_limits *limits)
+{
+	struct sender *s = xcalloc(1, sizeof(*s));
+
+	s->store = st;
+	s->loop = l;
+	s->driver = d;
+	s->pacer = pacer_new(limits);
+	s->timer = loop_timer_new(l, pass, s);
+	s->ready_at = -1;
+	s->stale = true;
+	remember(s, limits);
+	return s;
+}
+
+static void
+flight_clear(struct flight *f)
+{
+	free(f->chat_id);
+	memset(f, 0, sizeof(*f));
+}
+
+void
+sender_free(struct sender *s)
+{
+	if (s == NULL)
+		return;
+	for (int i = 0; i < s->nflights; i++)
+		flight_clear(&s->flights[i]);
+	loop_timer_free(s->timer);
+	pacer_free(s->pacer);
+	deliveries_free(s->heads, s->nheads);
+	free(s);
+}
+
+/* Another pass soon, on the cached heads. */
+static void
+again(struct sender *s)
+{
+	s->kicked = true;
+	loop_timer_at(s->timer, 0);
+}
+
+void
+sender_kick(struct sender *s)
+{
+	s->stale = true;
+	again(s);
+}
+
+static struct delivery *
+head(struct sender *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nheads; i++)
+		if (s->heads[i].id == id)
+			return &s->heads[i];
+	return NULL;
+}
+
+/* A head was sent completely: its chat's next delivery (if any) takes its place. */
+static void
+advance(struct sender *s, int64_t id)
+{
+	struct delivery *d = head(s, id), next;
+	size_t i;
+	int rc;
+
+	if (d == NULL) {
+		s->stale = true;
+		return;
+	}
+	rc = outbox_chat_head(s->store, s->driver->ops->name, d->chat_id, &next);
+	i = (size_t)(d - s->heads);
+	delivery_clear(d);
+	memmove(d, d + 1, (s->nheads - i - 1) * sizeof(*d));
+	s->nheads--;
+	if (rc < 0) {
+		s->stale = true;
+		return;
+	}
+	if (rc == 1) {
+		/* Keep the list in id order. */
+		size_t pos = s->nheads;
+
+		while (pos > 0 && s->heads[pos - 1].id > next.id)
+			pos--;
+		s->heads = xreallocarray(s->heads, s->nheads + 1, sizeof(*s->heads));
+		memmove(&s->heads[pos + 1], &s->heads[pos], (s->nheads - pos) * sizeof(*s->heads));
+		s->heads[pos] = next;
+		s->nheads++;
+	}
+	if (s->nheads == 0 && s->more)
+		s->stale = true;
+}
+
+int
+sender_in_flight(const struct sender *s)
+{
+	return s->nflights;
+}
+
+static struct flight *
+flight_of_chat(struct sender *s, const char *chat_id)
+{
+	for (int i = 0; i < s->nflights; i++)
+		if (strcmp(s->flights[i].chat_id, chat_id) == 0)
+			return &s->flights[i];
+	return NULL;
+}
+
+static bool
+is_group(const struct delivery *d)
+{
+	return strcmp(d->chat_kind, CHAT_PRIVATE) != 0;
+}
+
+/* Starts the next piece of d; false if the driver refused (nothing changed). */
+static bool
+start(struct sender *s, const struct delivery *d, int64_t now)
+{
+	struct driver *drv = s->driver;
+	size_t max = drv->ops->max_text_units, len = strlen(d->text);
+	char *one[1] = { d->text };
+	char **pieces = one;
+	size_t n;
+	struct flight *f;
+	struct chat_out out;
+	bool ok = false;
+
+	/* A text of at most max bytes has at most max UTF-16 units: no split. */
+	if (d->parts_sent == 0 && len > 0 && (max == 0 || len <= max) &&
+	    d->text[len - 1] != '\n' && d->text[0] != '\n' && d->text[0] != ' ')
+		n = 1;
+	else
+		n = markup_split(d->text, d->markup, max, &pieces);
+	if (d->parts_sent >= (int)n) {
+		/* Nothing (left) to send: an empty text, or every piece went out already. */
+		if (n == 0)
+			outbox_mark_failed(s->store, d->id, "empty message", clock_now());
+		else
+			outbox_mark_sent(s->store, d->id, clock_now());
+		if (pieces != one)
+			markup_pieces_free(pieces, n);
+		s->stale = true;
+		again(s);
+		return true;
+	}
+	out = (struct chat_out){
+		.delivery_id = d->id, .part = d->parts_sent, .nparts = (int)n,
+		.chat_id = d->chat_id, .text = pieces[d->parts_sent], .markup = d->markup,
+		.reply_to = d->parts_sent == 0 ? d->reply_to : NULL,
+	};
+	if (drv->ops->send(drv, &out) == 0) {
+		f = &s->flights[s->nflights++];
+		f->id = d->id;
+		f->chat_id = xstrdup(d->chat_id);
+		f->markup = d->markup;
+		f->part = d->parts_sent;
+		f->nparts = (int)n;
+		f->attempts = d->attempts;
+		pacer_record(s->pacer, d->chat_id, is_group(d), now);
+		ok = true;
+	}
+	if (pieces != one)
+		markup_pieces_free(pieces, n);
+	return ok;
+}
+
+/* The earliest time d may start, by the pacer and its own not_before. */
+static int64_t
+ready_time(struct sender *s, const struct delivery *d, int64_t now, int64_t real_now)
+{
+	int64_t t = pacer_ready_at(s->pacer, d->chat_id, is_group(d), now);
+
+	if (d->not_before > real_now && now + (d->not_before - real_now) > t)
+		t = now + (d->not_before - real_now);
+	return t;
+}
+
+static void
+pass(void *arg)
+{
+	struct sender *s = arg;
+	struct driver *drv = s->driver;
+	int64_t now = clock_mono_ms(), real_now = outbox_now_ms(), next = -1;
+
+	s->ready_at = -1;
+	s->kicked = false;
+	if (s->stale) {
+		deliveries_free(s->heads, s->nheads);
+		if (outbox_heads(s->store, drv->ops->name, HEADS_MAX, &s->heads, &s->nheads) < 0) {
+			loop_timer_after(s->timer, 1000);
+			return;
+		}
+		s->stale = false;
+		s->more = s->nheads == HEADS_MAX;
+	}
+	if (s->nheads > 0 && pacer_paused_until(s->pacer) > now) {
+		/* Everything waits for the pause (a 429, a backoff): no need to look. */
+		s->ready_at = next = pacer_paused_until(s->pacer);
+		goto arm;
+	}
+	for (size_t i = 0; i < s->nheads; i++) {
+		const struct delivery *d = &s->heads[i];
+		int64_t t;
+
+		if (s->nflights == MAX_IN_FLIGHT || (s->nflights > 0 && !drv->ops->can_send(drv))) {
+			/* No room: a result will call us again, so the rest can wait unseen. */
+			if (s->ready_at < 0)
+				s->ready_at = now;
+			break;
+		}
+		if (drv->ops->owns != NULL && !drv->ops->owns(drv, d->chat_id))
+			continue;
+		if (flight_of_chat(s, d->chat_id) != NULL)
+			continue;       /* one message per chat at a time keeps the order */
+		t = ready_time(s, d, now, real_now);
+		if (t <= now && drv->ops->can_send(drv)) {
+			if (start(s, d, now))
+				continue;
+			t = now + 100;  /* the driver could not take it: look again soon */
+		}
+		if (t <= now)
+			t = now;        /* ready, waiting for a free slot: a result kicks us */
+		else if (next < 0 || t < next)
+			next = t;
+		if (s->ready_at < 0 || t < s->ready_at)
+			s->ready_at = t;
+	}
+arm:
+	/* Bounded: look again within a minute even if nothing is due (another writer). */
+	if (next < 0 || next - now > 60000)
+		next = now + 60000;
+	if (!loop_timer_armed(s->timer))
+		loop_timer_at(s->timer, next);
+}
+
+bool
+sender_idle(const struct sender *s)
+{
+	return !s->kicked && s->nflights == 0 && s->ready_at < 0;
+}
+
+static int64_t
+backoff_ms(int failures)
+{
+	double ms = BACKOFF_FIRST_MS;
+	uint32_t r = 0;
+
+	for (int i = 1; i < failures && ms < BACKOFF_MAX_MS; i++)
+		ms *= 1.5;
+	if (ms > BACKOFF_MAX_MS)
+		ms = BACKOFF_MAX_MS;
+	/* ±20% jitter, so many bots (or restarts) do not retry in step. */
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)clock_mono_ms();
+	return (int64_t)(ms * (0.8 + 0.4 * (double)(r % 1000) / 1000.0));
+}
+
+static void
+chat_gone(struct sender *s, const struct flight *f, const char *detail)
+{
+	const char *platform = s->driver->ops->name;
+	int failed;
+
+	if (store_begin(s->store) < 0)
+		return;
+	if (chats_set_active(s->store, platform, f->chat_id, false, detail, clock_now()) < 0 ||
+	    (failed = outbox_fail_chat(s->store, platform, f->chat_id, detail,
+	    clock_now())) < 0) {
+		store_rollback(s->store);
+		return;
+	}
+	if (store_commit(s->store) == 0)
+		log_info("sender", "%s chat %s is gone (%s): marked inactive, %d deliveries failed",
+		    platform, f->chat_id, detail, failed);
+}
+
+/* After a refused markup: the pieces not yet sent, as plain text, from the start. */
+static void
+resend_plain(struct sender *s, const struct flight *f)
+{
+	struct delivery d;
+	char **pieces;
+	size_t n;
+	struct buf rest;
+	char *plain;
+
+	if (outbox_get(s->store, f->id, &d) != 1)
+		return;
+	n = markup_split(d.text, true, s->driver->ops->max_text_units, &pieces);
+	delivery_clear(&d);
+
+	buf_init(&rest, OUTBOX_TEXT_MAX);
+	for (size_t i = (size_t)f->part; i < n; i++) {
+		buf_puts(&rest, pieces[i]);
+		buf_puts(&rest, "\n");
+	}
+	plain = markup_to_plain(buf_str(&rest));
+	if (outbox_set_text(s->store, f->id, plain, false) == 0)
+		log_warnx("sender", "delivery %lld: markup refused, resending as plain text",
+		    (long long)f->id);
+	free(plain);
+	buf_free(&rest);
+	markup_pieces_free(pieces, n);
+}
+
+void
+sender_result(struct sender *s, int64_t id, const struct send_result *r)
+{
+	const char *platform = s->driver->ops->name;
+	int64_t now = clock_mono_ms(), wait;
+	struct flight f;
+	int i;
+
+	for (i = 0; i < s->nflights && s->flights[i].id != id; i++)
+		;
+	if (i == s->nflights) {
+		log_warnx("sender", "result for delivery %lld that is not in flight", (long long)id);
+		return;
+	}
+	f = s->flights[i];
+	s->flights[i] = s->flights[--s->nflights];
+	memset(&s->flights[s->nflights], 0, sizeof(f));
+	switch (r->status) {
+	case SEND_OK:
+		s->failures = 0;
+		if (f.part + 1 < f.nparts) {
+			struct delivery *d = head(s, id);
+
+			outbox_mark_part(s->store, id, f.part + 1);
+			if (d != NULL)
+				d->parts_sent = f.part + 1;
+			else
+				s->stale = true;
+		} else {
+			outbox_mark_sent(s->store, id, clock_now());
+			advance(s, id);
+		}
+		break;
+	case SEND_RETRY_AFTER:
+		wait = r->retry_after_ms + RETRY_AFTER_MARGIN_MS;
+		pacer_pause(s->pacer, now + wait);
+		log_warnx("sender", "%s rate limit: every send paused for %.1f s (delivery %lld)",
+		    platform, (double)wait / 1000.0, (long long)id);
+		break;
+	case SEND_TRANSIENT:
+		s->failures++;
+		wait = backoff_ms(s->failures);
+		pacer_pause(s->pacer, now + wait);
+		if (f.attempts + 1 >= GIVE_UP_ATTEMPTS) {
+			log_warnx("sender", "delivery %lld to %s: giving up after %d attempts (%s)",
+			    (long long)id, f.chat_id, f.attempts + 1, r->detail);
+			outbox_mark_failed(s->store, id, r->detail, clock_now());
+			advance(s, id);
+		} else {
+			struct delivery *d = head(s, id);
+
+			log_warnx("sender", "delivery %lld to %s failed (%s): retrying in %.1f s",
+			    (long long)id, f.chat_id, r->detail, (double)wait / 1000.0);
+			outbox_retry_at(s->store, id, 0, r->detail);
+			if (d != NULL)
+				d->attempts++;
+		}
+		break;
+	case SEND_CHAT_GONE:
+		chat_gone(s, &f, r->detail);
+		s->stale = true;
+		break;
+	case SEND_CHAT_MOVED:
+		log_info("sender", "%s chat %s moved to %s", platform, f.chat_id, r->new_chat_id);
+		chats_migrate(s->store, platform, f.chat_id, r->new_chat_id, clock_now());
+		s->stale = true;
+		break;
+	case SEND_BAD_MARKUP:
+		resend_plain(s, &f);
+		s->stale = true;
+		break;
+	case SEND_REJECTED:
+		log_warnx("sender", "delivery %lld to %s refused: %s", (long long)id, f.chat_id,
+		    r->detail);
+		outbox_mark_failed(s->store, id, r->detail, clock_now());
+		advance(s, id);
+		break;
+	}
+	flight_clear(&f);
+	again(s);
+}

@@ -1,0 +1,203 @@
+/* Reading what staff type: commands, reports, and free text in both scripts. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "campaign/caldate.h"
+#include "campaign/plan.h"
+#include "campaign/textnorm.h"
+#include "parse.h"
+
+static struct plan *seed;
+static struct taskwords *tw;
+static int32_t today;
+
+static int
+setup(void **state)
+{
+	struct plan_load_opts opts = { .today = caldate_from_ymd(2027, 10, 8) };
+	char err[512];
+
+	(void)state;
+	today = opts.today;
+	seed = plan_load_file(CAMPAIGN_SOURCE_DIR "/data/plans/fupinri.json", &opts, err,
+	    sizeof(err));
+	if (seed == NULL)
+		fail_msg("%s", err);
+	tw = taskwords_new(seed);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void)state;
+	taskwords_free(tw);
+	plan_free(seed);
+	textnorm_shutdown();
+	return 0;
+}
+
+static void
+check_command(const char *typed, enum ask_kind kind, const char *args)
+{
+	char *norm = textnorm_text(typed);
+	struct command c = { 0 };
+
+	if (!parse_command(norm, &c))
+		fail_msg("not a command: %s", typed);
+	assert_int_equal(c.kind, kind);
+	assert_string_equal(c.args, args);
+	command_clear(&c);
+	free(norm);
+}
+
+static void
+commands(void **state)
+{
+	struct command c = { 0 };
+
+	(void)state;
+	check_command("/tasks 市扶贫办", ASK_TASKS, "市扶贫办");
+	check_command("  /TASKS  ", ASK_TASKS, "");
+	check_command("/tasks@campaign_test_bot 宣传部", ASK_TASKS, "宣传部");
+	check_command("任务 市扶贫办", ASK_TASKS, "市扶贫办");
+	check_command("任務 市扶貧辦", ASK_TASKS, "市扶贫办");      /* traditional */
+	check_command("查詢 百企幫百村", ASK_TASK, "百企帮百村");
+	check_command("汇报:2.4 60", ASK_REPORT, "2.4 60");
+	check_command("取消订阅", ASK_UNSUBSCRIBE, "");
+	check_command("訂閱", ASK_SUBSCRIBE, "");
+	check_command("倒計時", ASK_COUNTDOWN, "");
+	check_command("／ｈｅｌｐ", ASK_HELP, "");                  /* full-width */
+	check_command("/whatever x", ASK_UNKNOWN_COMMAND, "x");
+	check_command("/绑定 ABCDE-FGHJK", ASK_BIND, "ABCDE-FGHJK");
+	/* A command word glued to more text is free text, not a command. */
+	assert_false(parse_command("任务怎么样", &c));
+	assert_false(parse_command("市扶贫办有哪些任务", &c));
+}
+
+static void
+reports(void **state)
+{
+	struct report_args r;
+	const char *why;
+
+	(void)state;
+	assert_int_equal(parse_report("2.4 60% 已动员180家企业", &r, &why), 0);
+	assert_string_equal(r.task_id, "2.4");
+	assert_null(r.unit);
+	assert_int_equal(r.percent, 60);
+	assert_false(r.done);
+	assert_string_equal(r.note, "已动员180家企业");
+	report_args_clear(&r);
+
+	assert_int_equal(parse_report("2.1 done", &r, &why), 0);
+	assert_true(r.done);
+	assert_int_equal(r.percent, 100);
+	assert_null(r.note);
+	report_args_clear(&r);
+
+	assert_int_equal(parse_report("2.1 完成,已发表", &r, &why), 0);
+	assert_true(r.done);
+	assert_string_equal(r.note, "已发表");
+	report_args_clear(&r);
+
+	assert_int_equal(parse_report("2.4 市扶贫办 100", &r, &why), 0);
+	assert_string_equal(r.unit, "市扶贫办");
+	assert_true(r.done);
+	report_args_clear(&r);
+
+	assert_int_equal(parse_report("2.4 60%已动员", &r, &why), 0);
+	assert_string_equal(r.note, "已动员");
+	report_args_clear(&r);
+
+	assert_int_equal(parse_report("2.4 150", &r, &why), -1);
+	assert_non_null(strstr(why, "0到100"));
+	assert_int_equal(parse_report("2.4", &r, &why), -1);
+	assert_int_equal(parse_report("百企 60", &r, &why), -1);
+	assert_int_equal(parse_report("2.4 60.5", &r, &why), -1);
+}
+
+static void
+check_intent(const char *typed, enum ask_kind kind, const char *unit, const char *task)
+{
+	struct intent in;
+
+	parse_intent(seed, tw, typed, today, &in);
+	if (in.kind != kind)
+		fail_msg("\"%s\": kind %d, expected %d", typed, in.kind, kind);
+	if (unit == NULL)
+		assert_true(in.unit < 0);
+	else
+		assert_string_equal(seed->units[in.unit].name, unit);
+	if (task != NULL) {
+		assert_int_equal(in.ntasks, 1);
+		assert_string_equal(seed->tasks[in.tasks[0]].id, task);
+	}
+	intent_clear(&in);
+}
+
+static void
+free_text(void **state)
+{
+	struct intent in;
+
+	(void)state;
+	check_intent("市扶贫办有哪些任务", ASK_TASKS, "市扶贫办", NULL);
+	check_intent("市扶貧辦有哪些任務?", ASK_TASKS, "市扶贫办", NULL);
+	check_intent("扶贫办要做什么", ASK_TASKS, "市扶贫办", NULL);
+	check_intent("本周截止", ASK_DUE, NULL, NULL);
+	check_intent("宣传部本周到期的", ASK_DUE, "市委宣传部", NULL);
+	check_intent("有哪些逾期的", ASK_OVERDUE, NULL, NULL);
+	check_intent("超期任务", ASK_OVERDUE, NULL, NULL);
+	check_intent("百企帮百村进度如何", ASK_TASK, NULL, "2.4");
+	check_intent("百企幫百村進度怎麼樣", ASK_TASK, NULL, "2.4");
+	check_intent("2.4怎么样了", ASK_TASK, NULL, "2.4");
+	check_intent("扶贫功臣评选情况", ASK_TASK, NULL, "2.3");
+	check_intent("还有几天", ASK_COUNTDOWN, NULL, NULL);
+	check_intent("倒计时", ASK_COUNTDOWN, NULL, NULL);
+	check_intent("今天天气不错", ASK_NONE, NULL, NULL);
+	/* 2027-10-08 is a Friday: "this week" ends in two days. */
+	parse_intent(seed, tw, "本周截止", today, &in);
+	assert_int_equal(in.days, 2);
+	intent_clear(&in);
+	parse_intent(seed, tw, "3天内截止", today, &in);
+	assert_int_equal(in.days, 3);
+	intent_clear(&in);
+	parse_intent(seed, tw, "我们的任务", today, &in);
+	assert_true(in.mine);
+	intent_clear(&in);
+}
+
+static void
+find_tasks(void **state)
+{
+	size_t found[INTENT_MAX_TASKS];
+
+	(void)state;
+	assert_int_equal(parse_find_tasks(seed, tw, "2.4", found, INTENT_MAX_TASKS), 1);
+	assert_int_equal(parse_find_tasks(seed, tw, "百企帮百村", found, INTENT_MAX_TASKS), 1);
+	assert_string_equal(seed->tasks[found[0]].id, "2.4");
+	assert_int_equal(parse_find_tasks(seed, tw, "电视讲话", found, INTENT_MAX_TASKS), 1);
+	assert_string_equal(seed->tasks[found[0]].id, "2.2");
+	/* "发表" is in two titles: both come back. */
+	assert_int_equal(parse_find_tasks(seed, tw, "发表", found, INTENT_MAX_TASKS), 2);
+	assert_int_equal(parse_find_tasks(seed, tw, "火星探测", found, INTENT_MAX_TASKS), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(commands),
+		cmocka_unit_test(reports),
+		cmocka_unit_test(free_text),
+		cmocka_unit_test(find_tasks),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
