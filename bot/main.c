@@ -21,7 +21,7 @@
 #include "campaign/log.h"
 #include "campaign/plandb.h"
 #include "campaign/textnorm.h"
-#include "campaign/utf8.h"
+#include "campaign/users.h"
 #include "campaign/xmalloc.h"
 #include "driver_console.h"
 #include "driver_telegram.h"
@@ -107,20 +107,6 @@ parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
-}
-
-/* A user id as platforms give it: printable, no spaces, bounded. */
-static bool
-user_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-
-	if (len == 0 || len > 128 || !utf8_valid(id, len))
-		return false;
-	for (const char *p = id; *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
 }
 
 /* The token: $TELEGRAM_BOT_TOKEN, else [chat] token_file. Never printed. */
@@ -219,7 +205,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "campaign-bot: --as only works with --console\n");
 		goto out;
 	}
-	if (o.as != NULL && !user_id_ok(o.as)) {
+	if (o.as != NULL && !users_id_ok(o.as)) {
 		fprintf(stderr, "campaign-bot: --as: \"%s\" is not a user id\n", o.as);
 		goto out;
 	}

@@ -412,31 +412,12 @@ task_id_in(const struct plan *plan, const char *norm)
 	return -1;
 }
 
-/* Code points of s. */
-static size_t
-decode(const char *s, uint32_t **out)
-{
-	size_t len = strlen(s), off = 0, n = 0;
-	uint32_t *cps = xcalloc(len + 1, sizeof(*cps));
-
-	while (off < len) {
-		size_t k = utf8_decode(s + off, len - off, &cps[n]);
-
-		if (k == 0)
-			cps[n] = 0xfffd, k = 1;
-		off += k;
-		n++;
-	}
-	*out = cps;
-	return n;
-}
-
 /* Share of the query's character bigrams found in text. */
 static double
 containment(const uint32_t *q, size_t nq, const char *text)
 {
 	uint32_t *t;
-	size_t nt = decode(text, &t), hits = 0;
+	size_t nt = utf8_decode_all(text, &t), hits = 0;
 
 	for (size_t i = 0; i + 1 < nq; i++) {
 		for (size_t j = 0; j + 1 < nt; j++) {
@@ -472,7 +453,7 @@ find_norm(const struct plan *plan, const struct taskwords *tw, const char *q, si
 {
 	double scores[INTENT_MAX_TASKS], best = 0;
 	uint32_t *qcp;
-	size_t nq = decode(q, &qcp), n = 0;
+	size_t nq = utf8_decode_all(q, &qcp), n = 0;
 
 	if (max > INTENT_MAX_TASKS)
 		max = INTENT_MAX_TASKS;

@@ -35,32 +35,17 @@ struct retained {
 	int32_t day;
 };
 
-static char *
-meta(struct store *s, const char *key)
-{
-	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?1");
-	char *value = NULL;
-
-	if (st == NULL)
-		return NULL;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		value = store_column_text(st, 0);
-	sqlite3_reset(st);
-	return value;
-}
-
 char *
 retained_plan_id(struct store *s)
 {
-	return meta(s, "plan.id");
+	return plandb_meta(s, "plan.id");
 }
 
 static char *
 fingerprint(struct store *s)
 {
-	char *id = meta(s, "plan.id"), *at = meta(s, "plan.loaded_at");
-	char *src = meta(s, "plan.source");
+	char *id = plandb_meta(s, "plan.id"), *at = plandb_meta(s, "plan.loaded_at");
+	char *src = plandb_meta(s, "plan.source");
 	char *fp = xasprintf("%s|%s|%s", id != NULL ? id : "", at != NULL ? at : "",
 	    src != NULL ? src : "");
 

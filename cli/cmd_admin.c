@@ -4,22 +4,7 @@
 #include <string.h>
 
 #include "campaign/users.h"
-#include "campaign/utf8.h"
 #include "cli.h"
-
-/* A chat user id as the platforms give it: printable, no spaces, bounded. */
-static bool
-user_id_ok(const char *id)
-{
-	size_t len = strlen(id);
-
-	if (len == 0 || len > 128 || !utf8_valid(id, len))
-		return false;
-	for (const char *p = id; *p != '\0'; p++)
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return false;
-	return true;
-}
 
 int
 cmd_admin(struct cli *cli, int argc, char **argv)
@@ -51,7 +36,7 @@ cmd_admin(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cmd, "admin: expected add, remove or list");
 	if (argc != 3)
 		return cli_usage_error(cmd, "admin %s: expected one USER_ID", sub);
-	if (!user_id_ok(argv[2]))
+	if (!users_id_ok(argv[2]))
 		return cli_usage_error(cmd, "admin %s: \"%s\" is not a user id", sub, argv[2]);
 	if (cli_open_store(cli) != 0)
 		return CLI_FAILED;

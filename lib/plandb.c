@@ -241,8 +241,8 @@ plandb_replace(struct store *s, const struct plan *plan, const char *source, tim
 	return store_commit(s);
 }
 
-static char *
-meta_get(struct store *s, const char *key)
+char *
+plandb_meta(struct store *s, const char *key)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT value FROM meta WHERE key = ?1");
 	char *value = NULL;
@@ -259,7 +259,7 @@ meta_get(struct store *s, const char *key)
 bool
 plandb_present(struct store *s)
 {
-	char *id = meta_get(s, "plan.id");
+	char *id = plandb_meta(s, "plan.id");
 	bool present = id != NULL && *id != '\0';
 
 	free(id);
@@ -394,21 +394,21 @@ plandb_load(struct store *s, char *err, size_t errlen)
 	char *year = NULL, *given = NULL, *key = NULL;
 	int y;
 
-	plan->id = meta_get(s, "plan.id");
+	plan->id = plandb_meta(s, "plan.id");
 	if (plan->id == NULL || *plan->id == '\0') {
 		snprintf(err, errlen, "no plan loaded (campaignctl plan load FILE.json)");
 		goto fail;
 	}
-	plan->title = meta_get(s, "plan.title");
-	plan->theme = meta_get(s, "plan.theme");
+	plan->title = plandb_meta(s, "plan.title");
+	plan->theme = plandb_meta(s, "plan.theme");
 	if (plan->theme != NULL && *plan->theme == '\0') {
 		free(plan->theme);
 		plan->theme = NULL;
 	}
-	plan->timezone = meta_get(s, "plan.timezone");
-	year = meta_get(s, "plan.year");
-	given = meta_get(s, "plan.year_given");
-	key = meta_get(s, "plan.key_date");
+	plan->timezone = plandb_meta(s, "plan.timezone");
+	year = plandb_meta(s, "plan.year");
+	given = plandb_meta(s, "plan.year_given");
+	key = plandb_meta(s, "plan.key_date");
 	plan->year = year != NULL && num_parse_int(year, 0, 9999, &y) == 0 ? y : 0;
 	plan->year_given = given != NULL && strcmp(given, "1") == 0;
 	if (key == NULL || caldate_parse(key, &plan->key_date) < 0)
@@ -434,7 +434,7 @@ fail:
 int
 plandb_use_zone(struct store *s, char *err, size_t errlen)
 {
-	char *zone = meta_get(s, "plan.timezone");
+	char *zone = plandb_meta(s, "plan.timezone");
 	int rc;
 
 	if (zone == NULL || *zone == '\0') {

@@ -24,30 +24,11 @@ unit_contains(const struct plan_unit *u, const char *norm)
 	return false;
 }
 
-/* Code points of s, for bigrams. */
-static size_t
-decode_all(const char *s, uint32_t **out)
-{
-	size_t len = strlen(s), off = 0, n = 0;
-	uint32_t *cps = xcalloc(len + 1, sizeof(*cps));
-
-	while (off < len) {
-		size_t k = utf8_decode(s + off, len - off, &cps[n]);
-
-		if (k == 0)
-			cps[n] = 0xfffd, k = 1;
-		off += k;
-		n++;
-	}
-	*out = cps;
-	return n;
-}
-
 double
 units_similarity(const char *a, const char *b)
 {
 	uint32_t *x, *y;
-	size_t nx = decode_all(a, &x), ny = decode_all(b, &y);
+	size_t nx = utf8_decode_all(a, &x), ny = utf8_decode_all(b, &y);
 	size_t common = 0;
 	bool *used;
 	double score;

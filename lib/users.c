@@ -4,7 +4,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
+
+bool
+users_id_ok(const char *id)
+{
+	size_t len = strlen(id);
+
+	if (len == 0 || len > 128 || !utf8_valid(id, len))
+		return false;
+	for (const char *p = id; *p != '\0'; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	return true;
+}
 
 int
 users_get(struct store *s, const char *platform, const char *user_id,

@@ -118,6 +118,24 @@ utf8_sanitize(const char *s, size_t len)
 }
 
 size_t
+utf8_decode_all(const char *s, uint32_t **out)
+{
+	size_t len = strlen(s), off = 0, n = 0;
+	uint32_t *cps = xcalloc(len + 1, sizeof(*cps));
+
+	while (off < len) {
+		size_t k = utf8_decode(s + off, len - off, &cps[n]);
+
+		if (k == 0)
+			cps[n] = 0xfffd, k = 1;
+		off += k;
+		n++;
+	}
+	*out = cps;
+	return n;
+}
+
+size_t
 utf8_chars(const char *s)
 {
 	size_t len = strlen(s), off = 0, chars = 0;

@@ -26,6 +26,8 @@ int plandb_replace(struct store *s, const struct plan *plan, const char *source,
 /* The stored plan, or NULL (err says why: none loaded, or a store error). */
 struct plan *plandb_load(struct store *s, char *err, size_t errlen);
 bool plandb_present(struct store *s);
+/* A value of the stored plan's meta (plan.id, plan.loaded_at ...), owned; NULL if absent. */
+char *plandb_meta(struct store *s, const char *key);
 /* Selects the stored plan's time zone for clock_today() & co; -1 with err. */
 int plandb_use_zone(struct store *s, char *err, size_t errlen);
 

@@ -20,6 +20,8 @@ struct user_info {
 	time_t bound_at;
 };
 
+/* A user id as platforms give it: printable UTF-8, no spaces, at most 128 bytes. */
+bool users_id_ok(const char *id);
 /* 0 (info->known tells whether the user exists) or -1. */
 int users_get(struct store *s, const char *platform, const char *user_id,
     struct user_info *info);

@@ -19,6 +19,8 @@ bool utf8_valid(const char *s, size_t len);
 size_t utf8_invalid_offset(const char *s, size_t len);
 /* Copy with every invalid byte replaced by U+FFFD. */
 char *utf8_sanitize(const char *s, size_t len);
+/* The code points of s (invalid bytes become U+FFFD); owned array, count returned. */
+size_t utf8_decode_all(const char *s, uint32_t **out);
 /* Number of code points (invalid bytes count one each). */
 size_t utf8_chars(const char *s);
 /* Columns on a terminal: wide/fullwidth 2, combining 0, else 1. */
