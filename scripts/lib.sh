@@ -35,3 +35,15 @@ build() {
   cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
   cmake --build "$dir" -j"$(nproc)"
 }
+
+# The same, quiet unless it fails (then the whole output, for the error).
+build_quietly() {
+  local log
+  log=$(mktemp)
+  if ! build "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  rm -f "$log"
+}
