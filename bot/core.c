@@ -183,7 +183,7 @@ ctx_find_unit(struct ctx *c, const char *name)
 {
 	struct unit_lookup lk;
 
-	units_lookup(c->plan, name, &lk);
+	units_lookup_normalized(c->plan, name, &lk);
 	switch (lk.match) {
 	case UNIT_EXACT:
 	case UNIT_ALIAS:
@@ -294,7 +294,7 @@ free_text_unit(struct ctx *c, const struct intent *in, ssize_t *unit)
 	if (*in->rest != '\0' && in->kind != ASK_COUNTDOWN) {
 		struct unit_lookup lk;
 
-		units_lookup(c->plan, in->rest, &lk);
+		units_lookup_normalized(c->plan, in->rest, &lk);
 		if (lk.match != UNIT_NONE && lk.match != UNIT_AMBIGUOUS) {
 			*unit = (ssize_t)lk.unit;
 			return 0;
@@ -363,7 +363,7 @@ free_text(struct ctx *c, const char *text)
 		if (*in.rest != '\0') {
 			struct unit_lookup lk;
 
-			units_lookup(c->plan, in.rest, &lk);
+			units_lookup_normalized(c->plan, in.rest, &lk);
 			if (lk.ncandidates > 0) {
 				ctx_find_unit(c, in.rest);
 				break;

@@ -498,7 +498,7 @@ size_t
 parse_find_tasks(const struct plan *plan, const struct taskwords *tw, const char *words,
     size_t *out, size_t max)
 {
-	char *norm = textnorm_name(words);
+	char *norm = textnorm_name_of_text(words);
 	ssize_t id = task_id_in(plan, norm);
 	size_t n;
 
@@ -518,7 +518,7 @@ void
 parse_intent(const struct plan *plan, const struct taskwords *tw, const char *text,
     int32_t today, struct intent *out)
 {
-	char *norm = textnorm_name(text), *rest;
+	char *norm = textnorm_name_of_text(text), *rest;
 	bool has[IW_N] = { false };
 	size_t at, len;
 	ssize_t id;

@@ -81,11 +81,14 @@ struct taskwords;
 struct taskwords *taskwords_new(const struct plan *plan);
 void taskwords_free(struct taskwords *tw);
 
-/* text: as typed (it is normalized here); today: the campaign's day (for "本周"). */
+/*
+ * text: the message after textnorm_text (core.c normalizes each message once);
+ * today: the campaign's day (for "本周").
+ */
 void parse_intent(const struct plan *plan, const struct taskwords *tw, const char *text,
     int32_t today, struct intent *out);
 void intent_clear(struct intent *in);
-/* Tasks whose id, title or detail match words (as typed), best first; the count. */
+/* Tasks whose id, title or detail match words (normalized text), best first; the count. */
 size_t parse_find_tasks(const struct plan *plan, const struct taskwords *tw,
     const char *words, size_t *out, size_t max);
 

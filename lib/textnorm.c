@@ -154,15 +154,29 @@ fold_cp(struct buf *b, uint32_t cp)
 	return true;
 }
 
+static bool
+is_ascii(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s >= 0x80)
+			return false;
+	return true;
+}
+
 char *
 textnorm_text(const char *in)
 {
-	char *clean = utf8_sanitize(in, strlen(in));
-	char *stripped = textnorm_strip_pinyin(clean);
-	char *simplified = opencc_convert_utf8(converter(), stripped, (size_t)-1);
+	char *clean;
+	char *stripped, *simplified;
 	struct buf b;
 	size_t len, off = 0;
 
+	/* Nothing to strip, convert or fold in ASCII ("/due", "2.4 60%"). */
+	if (is_ascii(in))
+		return xstrdup(in);
+	clean = utf8_sanitize(in, strlen(in));
+	stripped = textnorm_strip_pinyin(clean);
+	simplified = opencc_convert_utf8(converter(), stripped, (size_t)-1);
 	free(clean);
 	if (simplified == NULL)
 		fatalx("textnorm", "OpenCC conversion failed: %s", opencc_error());
@@ -202,6 +216,15 @@ char *
 textnorm_name(const char *in)
 {
 	char *text = textnorm_text(in);
+	char *name = textnorm_name_of_text(text);
+
+	free(text);
+	return name;
+}
+
+char *
+textnorm_name_of_text(const char *text)
+{
 	size_t len = strlen(text), off = 0;
 	struct buf b;
 
@@ -222,6 +245,5 @@ textnorm_name(const char *in)
 			buf_append(&b, text + off, n);
 		off += n;
 	}
-	free(text);
 	return buf_steal(&b);
 }

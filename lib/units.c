@@ -105,7 +105,16 @@ closest(const struct plan *plan, const char *norm, struct unit_lookup *out)
 void
 units_lookup(const struct plan *plan, const char *query, struct unit_lookup *out)
 {
-	char *norm = textnorm_name(query);
+	char *text = textnorm_text(query);
+
+	units_lookup_normalized(plan, text, out);
+	free(text);
+}
+
+void
+units_lookup_normalized(const struct plan *plan, const char *text, struct unit_lookup *out)
+{
+	char *norm = textnorm_name_of_text(text);
 	size_t found = 0;
 
 	memset(out, 0, sizeof(*out));

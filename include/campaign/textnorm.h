@@ -15,6 +15,12 @@ char *textnorm_text(const char *in);
  * and book-title marks dropped, whitespace dropped, ASCII lowercased. Owned result.
  */
 char *textnorm_name(const char *in);
+/*
+ * The name form of text that already went through textnorm_text (the bot
+ * normalizes a message once, then matches names in it): the folding of
+ * textnorm_name without a second OpenCC pass. Owned result.
+ */
+char *textnorm_name_of_text(const char *text);
 /* Only the pinyin-annotation strip (exposed for the importer and tests). Owned result. */
 char *textnorm_strip_pinyin(const char *in);
 /* Releases the OpenCC converter (optional; for leak checkers). */

@@ -29,6 +29,9 @@ struct unit_lookup {
 };
 
 void units_lookup(const struct plan *plan, const char *query, struct unit_lookup *out);
+/* The same for a query that already went through textnorm_text. */
+void units_lookup_normalized(const struct plan *plan, const char *text,
+    struct unit_lookup *out);
 /*
  * The unit a normalized free text mentions: the longest unit name or alias
  * it contains. Returns the unit index, or -1; *at and *len give the byte

@@ -126,14 +126,18 @@ static void
 check_intent(const char *typed, enum ask_kind kind, const char *unit, const char *task)
 {
 	struct intent in;
+	char *text = textnorm_text(typed);   /* as core.c hands messages over */
 
-	parse_intent(seed, tw, typed, today, &in);
+	parse_intent(seed, tw, text, today, &in);
+	free(text);
 	if (in.kind != kind)
 		fail_msg("\"%s\": kind %d, expected %d", typed, in.kind, kind);
-	if (unit == NULL)
+	if (unit == NULL) {
 		assert_true(in.unit < 0);
-	else
+	} else {
+		assert_true(in.unit >= 0);
 		assert_string_equal(seed->units[in.unit].name, unit);
+	}
 	if (task != NULL) {
 		assert_int_equal(in.ntasks, 1);
 		assert_string_equal(seed->tasks[in.tasks[0]].id, task);
