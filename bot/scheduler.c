@@ -44,6 +44,12 @@ tick(void *arg)
 	int rc = remind_tick(sch->store, sch->cfg, clock_now(), &st);
 
 	sch->ticked = true;
+	if (log_get_level() >= LOG_LEVEL_DEBUG) {
+		char iso[CLOCK_ISO_STRLEN];
+
+		clock_format_iso(clock_now(), iso);
+		log_debug("scheduler", "tick at %s%s", iso, rc < 0 ? ": failed" : "");
+	}
 	if (st.deliveries > 0 || st.events > 0)
 		log_info("scheduler", "%zu reminder(s), %zu event(s), %zu chat message(s), "
 		    "%zu late unit(s) escalated", st.reminders, st.events, st.deliveries,
