@@ -137,7 +137,8 @@ print_created(const struct cli *cli, const struct broadcast_sent *sent, const si
 		json_object_set_new(o, "event", json_integer(sent->event_id));
 		json_object_set_new(o, "chats", json_integer((json_int_t)sent->chats));
 		json_object_set_new(o, "units", nunits > 0 ? u : (json_decref(u), json_null()));
-		json_object_set_new(o, "expires_at", expires != 0 ? json_string(iso) : json_null());
+		json_object_set_new(o, "expires_at", expires != 0 ? json_string(iso) :
+		    json_null());
 		cli_print_json(o);
 		return;
 	}
@@ -172,7 +173,7 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
-/* The pending platforms nobody delivers for, joined with ", " into out; 0 when all are served. */
+/* The pending platforms nobody delivers for, joined with ", " into out; their count. */
 static size_t
 undelivered_platforms(struct cli *cli, int64_t id, char *out, size_t outlen)
 {
@@ -208,8 +209,8 @@ draw(int64_t id, const struct outbox_counts *c, int64_t elapsed_ms, bool tty)
 
 	if (!tty) {
 		printf("broadcast %lld: %lld delivered, %lld failed, %lld pending (%lld s)\n",
-		    (long long)id, (long long)c->sent, (long long)c->failed, (long long)c->pending,
-		    (long long)(elapsed_ms / 1000));
+		    (long long)id, (long long)c->sent, (long long)c->failed,
+		    (long long)c->pending, (long long)(elapsed_ms / 1000));
 		fflush(stdout);
 		return;
 	}
@@ -236,6 +237,21 @@ print_failures(struct cli *cli, int64_t id, const char *indent)
 	outbox_failures_free(f, n);
 }
 
+/* How long no bot has served a pending platform (checked once a second); -1: one does. */
+static int64_t
+no_bot_for(struct cli *cli, int64_t id, int64_t now, int64_t *since, int64_t *checked,
+    char *missing, size_t missinglen)
+{
+	if (*checked < 0 || now - *checked >= 1000) {
+		*checked = now;
+		if (undelivered_platforms(cli, id, missing, missinglen) == 0)
+			*since = -1;
+		else if (*since < 0)
+			*since = now;
+	}
+	return *since < 0 ? -1 : now - *since;
+}
+
 /*
  * Polls the counts until nothing is pending. Bounded by timeout_s; gives up
  * early, with the reason, when no bot runs for the platforms still pending.
@@ -244,7 +260,7 @@ static int
 wait_delivered(struct cli *cli, int64_t id, int64_t timeout_s)
 {
 	bool tty = isatty(STDOUT_FILENO);
-	int64_t start = mono_ms(), no_bot_since = -1, last_line = -1, last_check = -1;
+	int64_t start = mono_ms(), no_bot_since = -1, last_line = -1, checked = -1;
 	struct outbox_counts c, last = { -1, -1, -1 };
 	char missing[256];
 
@@ -253,7 +269,8 @@ wait_delivered(struct cli *cli, int64_t id, int64_t timeout_s)
 		bool changed;
 
 		if (outbox_counts(cli->store, OUTBOX_BROADCAST, id, &c) < 0)
-			return cli_fail("cannot read the deliveries: %s", store_errmsg(cli->store));
+			return cli_fail("cannot read the deliveries: %s",
+			    store_errmsg(cli->store));
 		changed = memcmp(&c, &last, sizeof(c)) != 0;
 		if (tty || (changed && (last_line < 0 || now - last_line >= 1000 ||
 		    c.pending == 0))) {
@@ -263,26 +280,20 @@ wait_delivered(struct cli *cli, int64_t id, int64_t timeout_s)
 		}
 		if (c.pending == 0)
 			break;
-		if (last_check < 0 || now - last_check >= 1000) {
-			last_check = now;
-			if (undelivered_platforms(cli, id, missing, sizeof(missing)) == 0)
-				no_bot_since = -1;
-			else if (no_bot_since < 0)
-				no_bot_since = now;
-			if (no_bot_since >= 0 && now - no_bot_since >= NO_BOT_GRACE_MS) {
-				if (tty)
-					printf("\n");
-				return cli_fail("no campaign-bot is running for the %s chats of %s: "
-				    "%lld deliveries wait in the outbox and go out when it starts "
-				    "(campaignctl broadcast status %lld)", missing, cli->db_path,
-				    (long long)c.pending, (long long)id);
-			}
+		if (no_bot_for(cli, id, now, &no_bot_since, &checked, missing,
+		    sizeof(missing)) >= NO_BOT_GRACE_MS) {
+			if (tty)
+				printf("\n");
+			return cli_fail("no campaign-bot is running for the %s chats of %s: %lld "
+			    "deliveries wait in the outbox and go out when it starts (campaignctl "
+			    "broadcast status %lld)", missing, cli->db_path, (long long)c.pending,
+			    (long long)id);
 		}
 		if (now - start >= timeout_s * 1000) {
 			if (tty)
 				printf("\n");
-			return cli_fail("gave up waiting after %lld s: %lld deliveries still pending; "
-			    "they stay queued (campaignctl broadcast status %lld)",
+			return cli_fail("gave up waiting after %lld s: %lld deliveries still "
+			    "pending; they stay queued (campaignctl broadcast status %lld)",
 			    (long long)timeout_s, (long long)c.pending, (long long)id);
 		}
 		sleep_ms(POLL_MS);

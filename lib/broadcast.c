@@ -85,8 +85,9 @@ broadcast_text_clean(const char *text, char **out, char *err, size_t errlen)
 	}
 	*out = buf_steal(&b);
 	if (utf8_utf16_units(*out) > BROADCAST_TEXT_MAX_UNITS) {
-		snprintf(err, errlen, "the text is %zu characters long; a broadcast must fit one "
-		    "chat message (at most %d)", utf8_utf16_units(*out), BROADCAST_TEXT_MAX_UNITS);
+		snprintf(err, errlen, "the text is %zu characters long; a broadcast must fit "
+		    "one chat message (at most %d)", utf8_utf16_units(*out),
+		    BROADCAST_TEXT_MAX_UNITS);
 		free(*out);
 		*out = NULL;
 		return -1;
@@ -191,7 +192,8 @@ fan_out(struct store *s, const struct plan *plan, const struct broadcast_request
 	for (size_t i = 0; i < ntargets; i++) {
 		struct outbox_item it = {
 			.platform = targets[i].platform, .chat_id = targets[i].chat_id,
-			.kind = OUTBOX_BROADCAST, .ref = id, .text = message, .expires_at = expires,
+			.kind = OUTBOX_BROADCAST, .ref = id, .text = message,
+			.expires_at = expires,
 		};
 
 		if (outbox_enqueue(s, &it, now) < 0) {

@@ -263,7 +263,8 @@ send_all(struct tick *k, const struct chat_ref *chats, size_t n, const char *tex
 	int64_t queued = 0;
 
 	for (size_t i = 0; i < n; i++) {
-		char *key = xasprintf("%s:%s:%s", key_prefix, chats[i].platform, chats[i].chat_id);
+		char *key = xasprintf("%s:%s:%s", key_prefix, chats[i].platform,
+		    chats[i].chat_id);
 		struct outbox_item it = {
 			.platform = chats[i].platform, .chat_id = chats[i].chat_id,
 			.kind = OUTBOX_REMINDER, .text = text, .dedupe_key = key,
@@ -310,7 +311,8 @@ send_unit(struct tick *k, const struct reminder *r, struct chat_ref **reached,
 	    sizeof(err));
 	json_decref(payload);
 	if (event_id < 0) {
-		log_warnx("remind", "reminder %s %s: %s", t->id, k->plan->units[r->unit].name, err);
+		log_warnx("remind", "reminder %s %s: %s", t->id, k->plan->units[r->unit].name,
+		    err);
 		return -1;
 	}
 	k->stats->events++;
@@ -367,7 +369,8 @@ send_task(struct tick *k, const struct reminder *group, size_t n)
 			if (!listed(reached, nreached, &subs[i]))
 				others[nothers++] = subs[i];
 		text = task_message(k, group, n);
-		prefix = xasprintf("reminder:%s:*:%s:%d", t->id, group[0].kind, (int)group[0].date);
+		prefix = xasprintf("reminder:%s:*:%s:%d", t->id, group[0].kind,
+		    (int)group[0].date);
 		if ((queued = send_all(k, others, nothers, text, prefix)) < 0)
 			goto out;
 	}

@@ -17,6 +17,8 @@ fresh database with the seed plan):
   chat_broadcast  /broadcast from an admin in chat (and a refusal); the text
                   arrives as typed; a user's question is answered during the
                   fan-out, not after it
+  expired         a broadcast whose --expires passed while no bot ran is failed
+                  as expired, not sent late; a live one still goes out
   reminders       the clock (CAMPAIGN_NOW) moved across the campaign, the bot
                   restarted at each step: exactly the expected reminders, once
 """
@@ -249,6 +251,27 @@ def chat_broadcast(env):
     check(answer < last - 2.0, "the user was answered during the fan-out (%.1f s before its "
           "end), not after it" % (last - answer))
     check(t_answer - t_broadcast < 4.0, "answered promptly")
+
+
+@test
+def expired(env):
+    """A broadcast that expired while no bot was running is not sent late."""
+    env.env["CAMPAIGN_NOW"] = SATURDAY
+    fake = env.fake = Fake(env)
+    populate(env, fake, list(range(80000, 80005)), [-81000])
+    ctl(env, "broadcast", "今天10点半开会", "--expires", "30m")
+    ctl(env, "broadcast", "本周材料请周一前报送", "--expires", "3d")
+    env.env["CAMPAIGN_NOW"] = "2027-10-09T11:00:00+08:00"
+    env.start_bot()
+    wait_until(lambda: pending(env) == 0, 30, "the outbox to settle")
+    got = fake.sent()
+    check(sorted(s["chat_id"] for s in got) == sorted(list(range(80000, 80005)) + [-81000])
+          and all("本周材料" in s["plain"] for s in got), "only the live one went out: %r"
+          % [(s["chat_id"], s["plain"][:20]) for s in got])
+    _, out, _ = ctl(env, "broadcast", "status", "1")
+    check("0 delivered, 6 failed, 0 pending" in out and "6 expired" in out,
+          "the stale one counts as failed, expired: %r" % out)
+    check("(expired)" in out, "status says it expired: %r" % out)
 
 
 def tags(sent):
