@@ -52,6 +52,8 @@ db_changed(struct bot *b)
 		return;
 	core_plan_changed(b->core);
 	sender_kick(b->sender);
+	if (b->scheduler != NULL)
+		scheduler_poke(b->scheduler);
 }
 
 /*
@@ -94,6 +96,8 @@ reload_config(struct bot *b)
 		return;
 	}
 	core_set_cfg(b->core, cfg);
+	if (b->scheduler != NULL)
+		scheduler_set_cfg(b->scheduler, cfg);
 	cfg_free(b->cfg);
 	b->cfg = cfg;
 	log_set_level(cfg->log_level);
@@ -194,6 +198,15 @@ host_sent(void *ctx, int64_t delivery_id, const struct send_result *r)
 	sender_result(b->sender, delivery_id, r);
 }
 
+/* The scheduler queued reminders. */
+static void
+reminders_queued(void *arg)
+{
+	struct bot *b = arg;
+
+	sender_kick(b->sender);
+}
+
 static void
 host_kick(void *ctx)
 {
@@ -280,12 +293,16 @@ bot_run(struct bot *b)
 	loop_timer_at(b->housekeeping, 0);
 	if (b->driver->ops->start(b->driver) < 0)
 		return 1;
+	/* After the driver's start, so a console's own chat exists for the first tick. */
+	b->scheduler = scheduler_new(b->store, b->loop, b->cfg, reminders_queued, b);
+	scheduler_start(b->scheduler);
 	sender_kick(s);
 	log_info("bot", "running with the %s driver on %s", b->driver->ops->name,
 	    store_path(b->store));
 	while (!b->stopping) {
 		loop_run_once(b->loop, WAIT_MAX_MS);
-		if (b->input_closed && sender_idle(s) && b->driver->ops->idle(b->driver))
+		if (b->input_closed && sender_idle(s) && b->driver->ops->idle(b->driver) &&
+		    scheduler_ticked(b->scheduler))
 			break;
 		if (b->input_closed && clock_mono_ms() - b->closed_at > DRAIN_MAX_MS) {
 			log_warnx("bot", "replies still queued after %d s; leaving them for next time",
@@ -303,6 +320,7 @@ bot_cleanup(struct bot *b)
 	if (b->driver != NULL)
 		b->driver->ops->free(b->driver);
 	sender_free(b->sender);
+	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);
 	loop_timer_free(b->dbcheck);
 	dbwatch_close(b->watch);

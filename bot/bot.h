@@ -1,5 +1,5 @@
 /*
- * The daemon: the store, the core, one driver, the sender and the loop, and
+ * The daemon: the store, the core, one driver, the sender, the scheduler and the loop, and
  * the host side of the driver interface (apply a batch, report a send,
  * wake on other processes' commits). main.c sets it up and tears it down.
  */
@@ -15,6 +15,7 @@
 #include "core.h"
 #include "driver.h"
 #include "loop.h"
+#include "scheduler.h"
 #include "sender.h"
 
 struct bot {
@@ -25,6 +26,7 @@ struct bot {
 	struct loop *loop;
 	struct driver *driver;
 	struct sender *sender;
+	struct scheduler *scheduler;    /* deadline reminders */
 	struct dbwatch *watch;
 	struct driver_host host;
 	struct loop_timer *housekeeping;

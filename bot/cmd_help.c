@@ -49,7 +49,8 @@ cmd_help(struct ctx *c, const char *args)
 	    "中文也行:帮助、绑定、任务、查询、截止、逾期、汇报、倒计时、订阅,"
 	    "或直接问“本周截止”“市扶贫办有哪些任务”。");
 	if (c->admin)
-		buf_puts(&c->out, "\n管理员:/report 2.4 单位名 60% 可替任一单位汇报。");
+		buf_puts(&c->out, "\n管理员:/report 2.4 单位名 60% 可替任一单位汇报;"
+		    "/broadcast 内容 — 向订阅的群和已绑定单位的用户发送广播。");
 	return 0;
 }
 

@@ -1,7 +1,6 @@
 /*
  * /subscribe, /unsubscribe (订阅, 取消订阅): whether this chat receives
- * broadcasts and reminders; bound users and admins may switch it. /broadcast
- * (广播) is for campaign admins.
+ * broadcasts and reminders; bound users and admins may switch it.
  */
 #include <string.h>
 
@@ -47,19 +46,4 @@ cmd_unsubscribe(struct ctx *c, const char *args)
 {
 	(void)args;
 	return set(c, false);
-}
-
-int
-cmd_broadcast(struct ctx *c, const char *args)
-{
-	if (!c->admin) {
-		buf_puts(&c->out, "只有活动管理员可以发送广播。");
-		return 0;
-	}
-	if (*args == '\0') {
-		buf_puts(&c->out, "请写上广播内容,例如 /broadcast 明天上午9点召开推进会。");
-		return 0;
-	}
-	buf_puts(&c->out, "从聊天发送广播的功能即将开放,敬请期待。");
-	return 0;
 }

@@ -495,6 +495,7 @@ core_message(struct core *core, const char *platform, const struct chat_event *e
 		goto reply;
 	}
 	norm = textnorm_text(clean);
+	c.raw = clean;
 	if (understand(&c, norm) < 0)
 		goto out;
 reply:

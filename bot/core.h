@@ -51,6 +51,7 @@ struct ctx {
 	const struct cfg *cfg;
 	const char *platform;
 	const struct chat_event *ev;
+	const char *raw;                /* the text as typed (valid UTF-8, not normalized) */
 	const struct plan *plan;        /* NULL when none is loaded */
 	const struct taskwords *tw;
 	struct progress *progress;      /* loaded on first use: ctx_progress() */

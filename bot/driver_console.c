@@ -156,6 +156,18 @@ console_start(struct driver *d)
 {
 	struct console *c = d->priv;
 
+	/*
+	 * The session opens the chat: it exists (subscribed, as consoles are)
+	 * before anything is typed, so broadcasts and reminders due now show.
+	 */
+	struct chat_event open = {
+		.kind = CHAT_EV_JOINED, .chat_id = c->user_id, .chat_kind = CHAT_PRIVATE,
+		.user_id = c->user_id,
+	};
+	struct chat_batch b = { .platform = d->ops->name, .events = &open, .n = 1 };
+
+	if (d->host->batch(d->host->ctx, &b) < 0)
+		log_warnx("console", "cannot record the console chat");
 	loop_watch_fd(d->host->loop, c->fd, on_readable, c);
 	if (c->tty)
 		fprintf(stderr, "campaign-bot console: 你是用户 %s%s。输入 /help 查看用法,"

@@ -52,7 +52,7 @@ apply(struct store *s, struct core *core, const char *platform, const struct cha
 		log_info("intake", "%s chat %s: the bot was added or unblocked", platform,
 		    ev->chat_id);
 		return chats_seen(s, platform, ev->chat_id, ev->chat_kind, ev->chat_title,
-		    private_chat ? ev->user_id : NULL, false, now);
+		    private_chat ? ev->user_id : NULL, strcmp(platform, "console") == 0, now);
 	case CHAT_EV_LEFT:
 		log_info("intake", "%s chat %s: the bot was removed or blocked", platform,
 		    ev->chat_id);

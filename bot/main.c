@@ -18,6 +18,7 @@
 
 #include "bot.h"
 #include "campaign/clock.h"
+#include "campaign/lockfile.h"
 #include "campaign/log.h"
 #include "campaign/plandb.h"
 #include "campaign/textnorm.h"
@@ -185,8 +186,8 @@ main(int argc, char **argv)
 	struct options o = { 0 };
 	struct bot b = { .sigpipe = { -1, -1 } };
 	const char *driver, *db;
-	char err[512], *token = NULL;
-	int rc = 1, lockfd = -1;
+	char err[512], *token = NULL, *presence = NULL;
+	int rc = 1, lockfd = -1, presencefd = -1;
 
 	setlocale(LC_CTYPE, "");
 	log_init("campaign-bot", LOG_LEVEL_INFO);
@@ -225,6 +226,10 @@ main(int argc, char **argv)
 	db = db_path(&o, b.cfg);
 	if (strcmp(driver, "telegram") == 0 && lock_poller(db, &lockfd) < 0)
 		goto out;
+	/* Tells campaignctl broadcast --wait that someone delivers this platform's chats. */
+	presence = lockfile_bot_path(db, driver);
+	if ((presencefd = lockfile_share(presence, err, sizeof(err))) < 0)
+		log_warnx("bot", "%s (campaignctl cannot see this bot)", err);
 	b.store = store_open(db, err, sizeof(err));
 	if (b.store == NULL) {
 		fprintf(stderr, "campaign-bot: %s\n", err);
@@ -260,5 +265,7 @@ out:
 	textnorm_shutdown();
 	if (lockfd >= 0)
 		close(lockfd);
+	lockfile_release(presencefd);
+	free(presence);
 	return rc;
 }

@@ -7,6 +7,10 @@
  * kick: new deliveries, another process, a chat that moved or went away). Results come back one by one from
  * the driver; each is written to the store at once (mark sent, retry later,
  * fail the chat), so a crash repeats at most the one message in flight.
+ * Replies come first: the heads are ordered replies, then by id, so a user
+ * asking during a broadcast to a thousand chats is answered within the
+ * second, not after the broadcast. A broadcast or reminder past its expiry
+ * (campaign time) is failed as "expired" instead of going out late.
  */
 #include "sender.h"
 
@@ -147,6 +151,17 @@ head(struct sender *s, int64_t id)
 	return NULL;
 }
 
+/* The heads' order: replies first, then by id (outbox_heads' ORDER BY). */
+static bool
+goes_before(const struct delivery *a, const struct delivery *b)
+{
+	bool ra = strcmp(a->kind, OUTBOX_REPLY) == 0, rb = strcmp(b->kind, OUTBOX_REPLY) == 0;
+
+	if (ra != rb)
+		return ra;
+	return a->id < b->id;
+}
+
 /* A head was sent completely: its chat's next delivery (if any) takes its place. */
 static void
 advance(struct sender *s, int64_t id)
@@ -169,10 +184,10 @@ advance(struct sender *s, int64_t id)
 		return;
 	}
 	if (rc == 1) {
-		/* Keep the list in id order. */
+		/* Keep the list in order. */
 		size_t pos = s->nheads;
 
-		while (pos > 0 && s->heads[pos - 1].id > next.id)
+		while (pos > 0 && goes_before(&next, &s->heads[pos - 1]))
 			pos--;
 		s->heads = xreallocarray(s->heads, s->nheads + 1, sizeof(*s->heads));
 		memmove(&s->heads[pos + 1], &s->heads[pos], (s->nheads - pos) * sizeof(*s->heads));
@@ -217,6 +232,14 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 	struct chat_out out;
 	bool ok = false;
 
+	if (outbox_expired(d, clock_now())) {
+		log_info("sender", "delivery %lld (%s) to %s expired before it could go out",
+		    (long long)d->id, d->kind, d->chat_id);
+		outbox_mark_failed(s->store, d->id, "expired", clock_now());
+		s->stale = true;        /* not advance(): the caller iterates the heads */
+		again(s);
+		return true;
+	}
 	/* A text of at most max bytes has at most max UTF-16 units: no split. */
 	if (d->parts_sent == 0 && len > 0 && (max == 0 || len <= max) &&
 	    d->text[len - 1] != '\n' && d->text[0] != '\n' && d->text[0] != ' ')

@@ -42,9 +42,10 @@ const struct cli_command cli_commands[] = {
 	    "report TASK UNIT PERCENT|done [--note TEXT] [--by NAME]",
 	    "record a progress report received outside the chat" },
 	{ "broadcast", cmd_broadcast,
-	    "broadcast TEXT [--units A,B] [--expires DURATION] [--wait]\n"
-	    "broadcast status [ID]",
-	    "send an announcement to MQTT and every subscribed chat" },
+	    "broadcast TEXT [--units A,B] [--expires DURATION] [--wait [--timeout DURATION]]\n"
+	    "broadcast - [OPTIONS]       (the text from stdin)\n"
+	    "broadcast status [ID] [--json]",
+	    "announce to MQTT, every subscribed chat and the units' staff; delivery status" },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -2,11 +2,13 @@
 #include "campaign/chats.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "campaign/buf.h"
+#include "campaign/log.h"
 #include "campaign/outbox.h"
 #include "campaign/xmalloc.h"
 
@@ -155,6 +157,86 @@ chats_migrate(struct store *s, const char *platform, const char *from, const cha
 fail:
 	store_rollback(s);
 	return -1;
+}
+
+/* Steps st (bound and ready) collecting (platform, chat_id) rows; resets it. */
+static int
+collect(struct store *s, sqlite3_stmt *st, const char *what, struct chat_ref **out,
+    size_t *n)
+{
+	int rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[*n].platform = store_column_text(st, 0);
+		(*out)[*n].chat_id = store_column_text(st, 1);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, what);
+		chat_refs_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int
+chats_of_unit(struct store *s, int64_t unit_id, struct chat_ref **out, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT c.platform, c.chat_id FROM chats c "
+	    "JOIN users u ON u.platform = c.platform AND u.user_id = c.user_id "
+	    "WHERE c.active = 1 AND c.kind = 'private' AND u.unit_id = ?1 ORDER BY 1, 2");
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, unit_id);
+	return collect(s, st, "list a unit's chats", out, n);
+}
+
+int
+chats_subscribed(struct store *s, struct chat_ref **out, size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT platform, chat_id FROM chats "
+	    "WHERE active = 1 AND subscribed = 1 ORDER BY 1, 2");
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	return collect(s, st, "list subscribed chats", out, n);
+}
+
+int
+chats_of_users(struct store *s, char *const *user_ids, size_t nusers, struct chat_ref **out,
+    size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT platform, chat_id FROM chats "
+	    "WHERE active = 1 AND kind = 'private' AND user_id IN "
+	    "(SELECT value FROM json_each(?1)) ORDER BY 1, 2");
+	json_t *ids;
+	char *text;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	if (nusers == 0)
+		return 0;
+	ids = json_array();
+	for (size_t i = 0; i < nusers; i++)
+		json_array_append_new(ids, json_string(user_ids[i]));
+	text = json_dumps(ids, JSON_COMPACT);
+	json_decref(ids);
+	if (text == NULL)
+		fatalx("chats", "cannot serialize user ids");
+	sqlite3_bind_text(st, 1, text, -1, SQLITE_TRANSIENT);
+	free(text);
+	return collect(s, st, "list users' chats", out, n);
 }
 
 int

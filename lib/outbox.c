@@ -33,8 +33,8 @@ outbox_enqueue(struct store *s, const struct outbox_item *it, time_t now)
 		return -1;
 	}
 	st = store_stmt(s, "INSERT INTO deliveries(platform, chat_id, kind, ref, reply_to, "
-	    "text, markup, not_before, dedupe_key, created_at) "
-	    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT DO NOTHING");
+	    "text, markup, not_before, dedupe_key, created_at, expires_at) "
+	    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT DO NOTHING");
 	if (st == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, it->platform, -1, SQLITE_STATIC);
@@ -48,6 +48,8 @@ outbox_enqueue(struct store *s, const struct outbox_item *it, time_t now)
 	sqlite3_bind_int64(st, 8, it->not_before);
 	store_bind_text(st, 9, it->dedupe_key);
 	sqlite3_bind_int64(st, 10, (int64_t)now);
+	if (it->expires_at != 0)
+		sqlite3_bind_int64(st, 11, (int64_t)it->expires_at);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE) {
@@ -61,7 +63,7 @@ outbox_enqueue(struct store *s, const struct outbox_item *it, time_t now)
 
 #define DELIVERY_COLUMNS "d.id, d.platform, d.chat_id, coalesce(c.kind, 'private'), " \
 	"d.kind, d.ref, d.reply_to, d.text, d.markup, d.parts_sent, d.attempts, " \
-	"d.not_before, d.created_at"
+	"d.not_before, d.created_at, d.expires_at"
 
 static void
 read_row(sqlite3_stmt *st, struct delivery *d)
@@ -79,6 +81,7 @@ read_row(sqlite3_stmt *st, struct delivery *d)
 	d->attempts = sqlite3_column_int(st, 10);
 	d->not_before = sqlite3_column_int64(st, 11);
 	d->created_at = (time_t)sqlite3_column_int64(st, 12);
+	d->expires_at = (time_t)sqlite3_column_int64(st, 13);
 	if (d->text == NULL)
 		d->text = xstrdup("");
 }
@@ -90,7 +93,7 @@ outbox_heads(struct store *s, const char *platform, size_t max, struct delivery 
 	sqlite3_stmt *st = store_stmt(s, "SELECT " DELIVERY_COLUMNS " FROM deliveries d "
 	    "LEFT JOIN chats c ON c.platform = d.platform AND c.chat_id = d.chat_id "
 	    "WHERE d.id IN (SELECT min(id) FROM deliveries WHERE platform = ?1 AND state = 0 "
-	    "GROUP BY chat_id) ORDER BY d.id LIMIT ?2");
+	    "GROUP BY chat_id) ORDER BY d.kind <> 'reply', d.id LIMIT ?2");
 	size_t cap = 0;
 	int rc;
 
@@ -299,6 +302,83 @@ outbox_counts(struct store *s, const char *kind, int64_t ref, struct outbox_coun
 		return -1;
 	}
 	return 0;
+}
+
+int
+outbox_failures(struct store *s, const char *kind, int64_t ref, struct outbox_failure **out,
+    size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT coalesce(error, 'unknown'), count(*) "
+	    "FROM deliveries WHERE kind = ?1 AND ref = ?2 AND state = 2 GROUP BY 1 "
+	    "ORDER BY 2 DESC, 1");
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[*n].error = store_column_text(st, 0);
+		(*out)[*n].count = sqlite3_column_int64(st, 1);
+		(*n)++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, "read delivery failures");
+		outbox_failures_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+void
+outbox_failures_free(struct outbox_failure *f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(f[i].error);
+	free(f);
+}
+
+int
+outbox_pending_platforms(struct store *s, const char *kind, int64_t ref, char ***out,
+    size_t *n)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT platform FROM deliveries "
+	    "WHERE kind = ?1 AND ref = ?2 AND state = 0 ORDER BY 1");
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, ref);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = xreallocarray(*out, *n + 1, sizeof(**out));
+		(*out)[(*n)++] = store_column_text(st, 0);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, "read pending platforms");
+		for (size_t i = 0; i < *n; i++)
+			free((*out)[i]);
+		free(*out);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+bool
+outbox_expired(const struct delivery *d, time_t now)
+{
+	return d->expires_at != 0 && now >= d->expires_at;
 }
 
 int

@@ -119,8 +119,9 @@ reminders_escalations(const struct plan *plan, const struct progress *progress,
 
 	*out = NULL;
 	*digest_day = today;
-	/* One digest a day, at the reminders' hour on working days. */
-	if (!calendar_is_workday(cfg, today) || send_time(cfg, today) > now ||
+	/* One digest a day, at the reminders' hour on working days, never in quiet hours
+	   (a daemon started at 23:00 waits for tomorrow's digest). */
+	if (calendar_next_allowed(cfg, now) != now || send_time(cfg, today) > now ||
 	    clock_local_day(send_time(cfg, today)) != today)
 		return 0;
 	for (size_t ti = 0; ti < plan->ntasks; ti++) {

@@ -108,7 +108,8 @@ migrate(struct store *s, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
 			return -1;
 		}
-		if (v > 0 || version > 0)
+		/* A new database is simply created; an existing one is upgraded. */
+		if (version > 0)
 			log_info("store", "migrated %s to schema %d", s->path, v + 1);
 	}
 	return 0;

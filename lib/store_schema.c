@@ -150,8 +150,43 @@ static const char *const migration_v1 =
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL) WITHOUT ROWID;";
 
+/*
+ * v2: admin broadcasts, the keys of the reminders already sent (exactly once
+ * across restarts, double ticks and clock jumps), and an expiry for chat
+ * deliveries (a notice that can no longer be on time is not sent late).
+ */
+static const char *const migration_v2 =
+    /* One row per broadcast; its chat deliveries carry kind 'broadcast' and ref = id.
+       AUTOINCREMENT: an id printed to an admin never comes back for another text. */
+    "CREATE TABLE broadcasts("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  text TEXT NOT NULL,"               /* as the admin wrote it (plain text) */
+    "  units TEXT,"                       /* JSON array of the targeted unit names; NULL: all */
+    "  created_at INTEGER NOT NULL,"      /* campaign clock */
+    "  expires_at INTEGER,"               /* campaign clock; NULL: never */
+    "  event_id INTEGER,"                 /* the announcement event for MQTT */
+    "  chats INTEGER NOT NULL,"           /* deliveries queued */
+    "  platform TEXT NOT NULL,"           /* where it came from: cli, telegram, console */
+    "  user_id TEXT);"                    /* who sent it */
+
+    /* Reminders already sent, by key: a second insert of a key does nothing.
+       unit_id 0 with kind 'escalation' is the admins' digest of that day. */
+    "CREATE TABLE reminders_sent("
+    "  task_id TEXT NOT NULL,"
+    "  unit_id INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"               /* before-7 ... before-0, overdue, escalation */
+    "  day INTEGER NOT NULL,"             /* the nominal day (day number) */
+    "  sent_at INTEGER NOT NULL,"         /* campaign clock */
+    "  event_id INTEGER,"
+    "  chats INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY(task_id, unit_id, kind, day)) WITHOUT ROWID;"
+
+    /* Campaign clock (unix seconds); a pending delivery is failed as expired after it. */
+    "ALTER TABLE deliveries ADD COLUMN expires_at INTEGER;";
+
 const char *const store_migrations[] = {
 	migration_v1,
+	migration_v2,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -17,4 +17,15 @@ int lockfile_acquire(const char *path, char *err, size_t errlen);
 /* Releases and closes (the file stays: removing it would race a new owner). */
 void lockfile_release(int fd);
 
+/*
+ * Presence: every campaign-bot holds a shared lock on "<db>.bot-<platform>.lock"
+ * while it delivers that platform's chats, so campaignctl can tell whether
+ * anyone is draining the outbox. The path (owned).
+ */
+char *lockfile_bot_path(const char *db_path, const char *platform);
+/* Takes a shared lock at path (created 0600); the fd to keep, or -1 with err. */
+int lockfile_share(const char *path, char *err, size_t errlen);
+/* 1 if a process holds a lock on path, 0 if none does (or no file), -1 on error. */
+int lockfile_held(const char *path);
+
 #endif

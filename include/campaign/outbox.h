@@ -7,10 +7,13 @@
  * repeats at most the one in flight.
  *
  * Order: deliveries to one chat go out in id order; outbox_heads() gives the
- * oldest pending delivery of each chat. Text is chat markup (markup.h) unless
+ * oldest pending delivery of each chat, replies before the rest (a user's
+ * answer never waits behind a broadcast to a thousand chats). Text is chat markup (markup.h) unless
  * markup is false. not_before is real unix time in milliseconds (not the
  * campaign clock: retries must happen under a frozen CAMPAIGN_NOW too), and
  * sent_at real unix seconds (the pacing of a restarted sender starts from it).
+ * expires_at is campaign time (clock_now(), like the notice it carries): a
+ * broadcast or reminder still pending then is failed as "expired", not sent late.
  */
 #ifndef CAMPAIGN_OUTBOX_H
 #define CAMPAIGN_OUTBOX_H
@@ -42,6 +45,7 @@ struct outbox_item {
 	bool plain;             /* text is plain, not markup */
 	int64_t not_before;     /* real unix ms; 0: now */
 	const char *dedupe_key; /* enqueue at most once per key; may be NULL */
+	time_t expires_at;      /* campaign clock; 0: never */
 };
 
 struct delivery {
@@ -58,6 +62,7 @@ struct delivery {
 	int attempts;
 	int64_t not_before;
 	time_t created_at;
+	time_t expires_at;      /* 0: never */
 };
 
 struct outbox_counts {
@@ -97,6 +102,22 @@ int outbox_move_chat(struct store *s, const char *platform, const char *from,
     const char *to);
 /* Delivered / failed / pending of everything with this kind and ref (broadcast status). */
 int outbox_counts(struct store *s, const char *kind, int64_t ref, struct outbox_counts *c);
+
+/* One reason deliveries failed, and how many. */
+struct outbox_failure {
+	char *error;
+	int64_t count;
+};
+
+/* Why the failed deliveries of kind and ref failed, most frequent first. */
+int outbox_failures(struct store *s, const char *kind, int64_t ref,
+    struct outbox_failure **out, size_t *n);
+void outbox_failures_free(struct outbox_failure *f, size_t n);
+/* The platforms with pending deliveries of kind and ref (owned strings). */
+int outbox_pending_platforms(struct store *s, const char *kind, int64_t ref, char ***out,
+    size_t *n);
+/* True if d must not go out any more at campaign time now. */
+bool outbox_expired(const struct delivery *d, time_t now);
 struct sent_recently {
 	char *chat_id;
 	char *chat_kind;

@@ -39,7 +39,8 @@ size_t reminders_due(const struct plan *plan, const struct progress *progress,
     const struct cfg *cfg, time_t now, struct reminder **out);
 /*
  * The escalation digest due at now: the late units, if today's digest time
- * has come (*digest_day is then today, the digest's key); 0 otherwise.
+ * has come and now is allowed (a working day, outside quiet hours);
+ * *digest_day is today, the digest's key. 0 otherwise.
  */
 size_t reminders_escalations(const struct plan *plan, const struct progress *progress,
     const struct cfg *cfg, time_t now, struct escalation **out, int32_t *digest_day);

@@ -1,7 +1,8 @@
 /*
  * Test helper: writes outbox events through the core library, the way the
- * product does. Announcements and reminders have no writer yet (their
- * issues come later), so their payloads are made here in the expected shape.
+ * product does. Announcements and reminders are made here in the shape their
+ * writers (lib/broadcast.c, lib/remind.c) use, reduced to the fields the
+ * bridge reads, so any text size and any task can be published on demand.
  *
  *   bridge_emit DB announcement TEXT [EXPIRES_AT]
  *   bridge_emit DB reminder TASK_ID

@@ -310,6 +310,10 @@ test_escalation_digest(void **state)
 	assert_string_equal(seed->tasks[esc[0].task].id, "2.6");
 	assert_int_equal(esc[0].days_overdue, 4);
 	free(esc);
+	/* A daemon started late in the evening waits for tomorrow's digest: quiet hours. */
+	k = reminders_escalations(seed, p, cfg, local(10, 4, 23, 0), &esc, &day);
+	assert_int_equal(k, 0);
+	free(esc);
 	progress_free(p);
 	cfg_free(cfg);
 }
