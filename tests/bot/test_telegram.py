@@ -660,7 +660,9 @@ def console_live(env):
     check(out.index("还有 9 天") < out.index("📢"), "in order")
 
 
-def main():
+def run_named(tests, argv=None):
+    """Runs the scenario named on the command line (or lists them): the entry
+    point of this file and of the scripts that reuse its harness."""
     p = argparse.ArgumentParser()
     p.add_argument("--bot")
     p.add_argument("--ctl")
@@ -668,14 +670,14 @@ def main():
     p.add_argument("--fake")
     p.add_argument("--list", action="store_true")
     p.add_argument("name", nargs="?")
-    args = p.parse_args()
+    args = p.parse_args(argv)
     if args.list or not args.name:
-        print("\n".join(TESTS))
+        print("\n".join(tests))
         return 0
     env = Env(args)
     ok = False
     try:
-        TESTS[args.name](env)
+        tests[args.name](env)
         ok = True
     except Failure as e:
         print("FAIL %s: %s" % (args.name, e), file=sys.stderr)
@@ -693,4 +695,4 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_named(TESTS))

@@ -23,7 +23,6 @@ fresh database with the seed plan):
                   restarted at each step: exactly the expected reminders, once
 """
 
-import argparse
 import json
 import os
 import subprocess
@@ -31,7 +30,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bot"))
-from test_telegram import Env, Failure, Fake, check, wait_until  # noqa: E402
+from test_telegram import Fake, check, run_named, wait_until  # noqa: E402
 
 SATURDAY = "2027-10-09T10:00:00+08:00"     # a day off: no reminder in the way
 TESTS = {}
@@ -343,37 +342,5 @@ def reminders(env):
     check_limits(fake, "reminders")
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--bot")
-    p.add_argument("--ctl")
-    p.add_argument("--plan")
-    p.add_argument("--fake")
-    p.add_argument("--list", action="store_true")
-    p.add_argument("name", nargs="?")
-    args = p.parse_args()
-    if args.list or not args.name:
-        print("\n".join(TESTS))
-        return 0
-    env = Env(args)
-    ok = False
-    try:
-        TESTS[args.name](env)
-        ok = True
-    except Failure as e:
-        print("FAIL %s: %s" % (args.name, e), file=sys.stderr)
-    finally:
-        try:
-            env.finish(ok)
-        except Failure as e:
-            print("FAIL %s: %s" % (args.name, e), file=sys.stderr)
-            ok = False
-    if not ok:
-        print("--- bot output (%s)\n%s" % (env.tmp, env.bot_log()[-6000:]), file=sys.stderr)
-        return 1
-    print("%s: passed" % args.name)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_named(TESTS))
