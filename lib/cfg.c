@@ -15,6 +15,7 @@
 
 #include "campaign/caldate.h"
 #include "campaign/num.h"
+#include "campaign/topic.h"
 #include "campaign/xmalloc.h"
 
 struct parse_ctx {
@@ -226,9 +227,10 @@ apply_mqtt(struct cfg *cfg, const char *name, const char *value)
 	} else if (strcmp(name, "tls_key") == 0) {
 		set_str(&cfg->mqtt.tls_key, value);
 	} else if (strcmp(name, "topic_prefix") == 0) {
-		if (strpbrk(value, "+#") != NULL || value[0] == '/' ||
-		    (*value != '\0' && value[strlen(value) - 1] == '/'))
-			return "topic_prefix must not contain + or # nor start or end with /";
+		const char *why = NULL;
+
+		if (*value != '\0' && !topic_prefix_ok(value, &why))
+			return why;
 		set_str(&cfg->mqtt.topic_prefix, value);
 	} else if (strcmp(name, "qos") == 0) {
 		if (num_parse_int(value, 0, 2, &cfg->mqtt.qos) < 0)

@@ -542,7 +542,7 @@ plan_from_json(struct ctx *c, json_t *root, const struct plan_load_opts *opts)
 		goto out;
 	}
 	check_keys(c, root, root_keys, "");
-	plan->id = required_text(c, root, "id", "", 64);
+	plan->id = required_text(c, root, "id", "", PLAN_TASK_ID_MAX);
 	if (plan->id != NULL && !plan_id_ok(plan->id))
 		fail(c, "id", "\"%s\" may only use letters, digits, '.', '_' and '-'", plan->id);
 	plan->title = required_text(c, root, "title", "", 200);

@@ -38,7 +38,7 @@ struct cfg {
 		char *host;
 		int port;
 		char *socket;           /* unix socket path; wins over host/port */
-		char *client_id;        /* NULL: "campaign-bridge-<hostname>" */
+		char *client_id;        /* NULL: campaign-bridge-<host>-<db hash> */
 		char *username;
 		char *password_file;
 		char *tls_ca;
