@@ -25,7 +25,7 @@ class Cli(BridgeTest):
             "[mqtt]\nbogus = 1\n": ":2: [mqtt] bogus: unknown key",
             "[mqtt]\nusername = u\npassword_file = /nonexistent/pw\n": "/nonexistent/pw",
             "[mqtt]\npassword_file = %s\n" % pw: "password_file needs a username",
-            "[mqtt]\ntopic_prefix = a/#\n": "topic_prefix must not contain + or #",
+            "[mqtt]\ntopic_prefix = a/#\n": "topic_prefix: contains a wildcard",
             "[mqtt]\ntopic_prefix = a//b\n": "topic_prefix has an empty level",
             "[mqtt]\ntls_ca = /nonexistent/ca.crt\n": "tls_ca /nonexistent/ca.crt",
         }
