@@ -26,7 +26,7 @@ class Cli(BridgeTest):
             "[mqtt]\nusername = u\npassword_file = /nonexistent/pw\n": "/nonexistent/pw",
             "[mqtt]\npassword_file = %s\n" % pw: "password_file needs a username",
             "[mqtt]\ntopic_prefix = a/#\n": "topic_prefix: contains a wildcard",
-            "[mqtt]\ntopic_prefix = a//b\n": "topic_prefix has an empty level",
+            "[mqtt]\ntopic_prefix = a//b\n": "topic_prefix: has an empty level",
             "[mqtt]\ntls_ca = /nonexistent/ca.crt\n": "tls_ca /nonexistent/ca.crt",
         }
         for text, want in cases.items():
