@@ -1,14 +1,16 @@
 # Shared by scripts/test, scripts/demo and scripts/broadcast (sourced, not run).
 # Installs what is missing from Debian, builds with CMake, finds the binaries.
 
-# Everything the build, the tests and the demo need, from Debian 12.
+# What the build and the demo need, from Debian 12.
 CAMPAIGN_PACKAGES=(
   build-essential cmake pkg-config
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
   libcurl4-openssl-dev libmosquitto-dev libssl-dev
-  tzdata ca-certificates sqlite3
-  mosquitto mosquitto-clients openssl python3 python3-paho-mqtt procps
-  clang libclang-rt-14-dev
+  tzdata ca-certificates mosquitto mosquitto-clients python3
+)
+# ... and what only the tests and benchmarks use (a newcomer's demo skips them).
+CAMPAIGN_TEST_PACKAGES=(
+  sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
 )
 
 as_root() {
