@@ -45,15 +45,16 @@ on_signal(int sig)
 }
 
 /* Another process committed (or we are not sure): reload what may have changed. */
-static void
+static bool
 db_changed(struct bot *b)
 {
 	if (!store_changed(b->store))
-		return;
+		return false;
 	core_plan_changed(b->core);
 	sender_kick(b->sender);
 	if (b->scheduler != NULL)
 		scheduler_poke(b->scheduler);
+	return true;
 }
 
 /*
@@ -74,9 +75,18 @@ static void
 dbcheck(void *arg)
 {
 	struct bot *b = arg;
+	bool hit = dbwatch_drain(b->watch);
 
-	if (dbwatch_drain(b->watch))
-		db_changed(b);
+	if (hit || b->rechecking) {
+		/* A commit we were told about may not be visible yet: look again soon. */
+		int ms = dbwatch_recheck_ms(b->watch, db_changed(b));
+
+		b->rechecking = ms >= 0;
+		if (b->rechecking) {
+			loop_timer_after(b->dbcheck, ms);
+			return;
+		}
+	}
 	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 }
 

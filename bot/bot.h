@@ -31,6 +31,7 @@ struct bot {
 	struct driver_host host;
 	struct loop_timer *housekeeping;
 	struct loop_timer *dbcheck;     /* coalesces database notifications */
+	bool rechecking;        /* a notified commit was not visible yet: looking again */
 	int sigpipe[2];
 	bool stopping;
 	bool input_closed;      /* the console reached EOF: drain, then exit */

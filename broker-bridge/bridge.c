@@ -37,12 +37,6 @@
 #define FALLBACK_NOWATCH_MS 250 /* ... when inotify is unavailable */
 #define TICK_MS 10000           /* new-day check */
 #define CACHE_KIB 512           /* SQLite page cache: the outbox is read front to back */
-/*
- * inotify fires when the writer appends to the WAL, but the commit becomes
- * visible only after its fsync: re-check after 1, 2, 4 ... 64 ms.
- */
-#define RECHECK_FIRST_MS 1
-#define RECHECK_LAST_MS 64
 
 #define STR2(x) #x
 #define STR(x) STR2(x)
@@ -66,8 +60,7 @@ struct bridge {
 	int64_t deadline_ms;
 	int64_t next_read_ms;
 	int64_t next_tick_ms;
-	int64_t recheck_ms;             /* 0: none scheduled */
-	int recheck_step;
+	int64_t recheck_ms;             /* look again then (dbwatch_recheck_ms); 0: no */
 	bool told_waiting;
 };
 
@@ -451,7 +444,7 @@ loop(struct bridge *b)
 		};
 		int64_t now = clock_mono_ms();
 		int timeout = -1, t;
-		bool poke = false;
+		bool poke = false, notified = false;
 		char buf[64];
 
 		if (b->mqtt != NULL) {
@@ -482,22 +475,25 @@ loop(struct bridge *b)
 				log_info("bridge", "stopping already");
 			begin_close(b, true, now);
 		}
-		if ((pfd[1].revents & POLLIN) && dbwatch_drain(b->watch)) {
-			poke = true;
-			b->recheck_step = RECHECK_FIRST_MS;
-			b->recheck_ms = now + b->recheck_step;
-		} else if (b->recheck_ms > 0 && now >= b->recheck_ms) {
-			poke = true;
-			b->recheck_step *= 2;
-			b->recheck_ms = b->recheck_step > RECHECK_LAST_MS ? 0 : now + b->recheck_step;
-		}
+		/* A notified commit may not be visible yet: dbwatch says when to look again. */
+		if ((pfd[1].revents & POLLIN) && dbwatch_drain(b->watch))
+			notified = true;
+		else if (b->recheck_ms > 0 && now >= b->recheck_ms)
+			notified = true;
 		if (now >= b->next_read_ms) {
 			poke = true;
 			b->next_read_ms = now + fallback;
 		}
-		if (poke && store_changed(b->store)) {
-			b->recheck_ms = 0;
-			db_changed(b, now);
+		if (poke || notified) {
+			bool changed = store_changed(b->store);
+
+			if (notified) {
+				int ms = dbwatch_recheck_ms(b->watch, changed);
+
+				b->recheck_ms = ms < 0 ? 0 : now + ms;
+			}
+			if (changed)
+				db_changed(b, now);
 		}
 		if (now >= b->next_tick_ms) {
 			retained_tick(b->retained);

@@ -16,9 +16,13 @@
 #include "campaign/log.h"
 #include "campaign/xmalloc.h"
 
+#define RECHECK_FIRST_MS 1      /* on a fast disk the commit shows within a millisecond */
+#define RECHECK_LAST_MS 512     /* 1 + 2 + ... + 512: a slow disk's fsync, with room */
+
 struct dbwatch {
 	int fd;
 	char *base;             /* "campaign.db": matches campaign.db and campaign.db-wal */
+	int recheck_ms;         /* the last delay handed out; 0: not re-checking */
 };
 
 struct dbwatch *
@@ -87,5 +91,18 @@ dbwatch_drain(struct dbwatch *w)
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn("dbwatch", "read");
+	if (hit)
+		w->recheck_ms = 0;      /* a new commit on its way: start the waits over */
 	return hit;
+}
+
+int
+dbwatch_recheck_ms(struct dbwatch *w, bool changed)
+{
+	if (changed || w->recheck_ms >= RECHECK_LAST_MS) {
+		w->recheck_ms = 0;
+		return -1;
+	}
+	w->recheck_ms = w->recheck_ms == 0 ? RECHECK_FIRST_MS : w->recheck_ms * 2;
+	return w->recheck_ms;
 }
