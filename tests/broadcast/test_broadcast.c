@@ -23,72 +23,28 @@
 #include "campaign/plandb.h"
 #include "campaign/textnorm.h"
 #include "campaign/users.h"
+#include "seeddb.h"
 #include "store_schema.h"
 
 static const time_t NOW = 1822957200; /* 2027-10-08T09:00:00+08:00 */
 
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *store;
-	struct plan *plan;
-};
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	struct plan_load_opts opts = { .today = caldate_from_ymd(2027, 10, 8) };
-	struct plan *seed;
-	char err[512];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/campaign-bc-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/campaign.db", f->dir);
-	f->store = store_open(f->path, err, sizeof(err));
-	if (f->store == NULL)
-		fail_msg("%s", err);
-	clock_set_zone("Asia/Shanghai", err, sizeof(err));
-	seed = plan_load_file(CAMPAIGN_SOURCE_DIR "/data/plans/fupinri.json", &opts, err,
-	    sizeof(err));
-	if (seed == NULL || plandb_replace(f->store, seed, "seed", NOW, NULL) < 0)
-		fail_msg("seed: %s", err);
-	plan_free(seed);
-	f->plan = plandb_load(f->store, err, sizeof(err));
-	assert_non_null(f->plan);
-	*state = f;
+	*state = seeddb_new(caldate_from_ymd(2027, 10, 8), NOW);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[160];
-
-	plan_free(f->plan);
-	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
+	seeddb_free(*state);
 	textnorm_shutdown();
 	return 0;
 }
 
-static size_t
-unit(const struct plan *p, const char *name)
-{
-	for (size_t i = 0; i < p->nunits; i++)
-		if (strcmp(p->units[i].name, name) == 0)
-			return i;
-	fail_msg("no unit %s", name);
-	return 0;
-}
-
 static int64_t
-count(struct fixture *f, const char *sql)
+count(struct seeddb *f, const char *sql)
 {
 	sqlite3_stmt *st = store_stmt(f->store, sql);
 	int64_t n = -1;
@@ -102,16 +58,16 @@ count(struct fixture *f, const char *sql)
 
 /* A telegram user bound to a unit, with an active private chat. */
 static void
-staff(struct fixture *f, const char *user, const char *unit_name)
+staff(struct seeddb *f, const char *user, const char *unit_name)
 {
 	assert_int_equal(users_bind(f->store, "telegram", user, NULL,
-	    f->plan->units[unit(f->plan, unit_name)].id, NOW), 0);
+	    f->plan->units[seeddb_unit(f, unit_name)].id, NOW), 0);
 	assert_int_equal(chats_seen(f->store, "telegram", user, CHAT_PRIVATE, NULL, user,
 	    false, NOW), 0);
 }
 
 static void
-people(struct fixture *f)
+people(struct seeddb *f)
 {
 	staff(f, "101", "市扶贫办");
 	staff(f, "102", "市扶贫办");
@@ -166,7 +122,7 @@ text_rules(void **state)
 
 /* The chat ids a broadcast went to, sorted, joined with spaces. */
 static void
-targets_of(struct fixture *f, int64_t id, char *out, size_t len)
+targets_of(struct seeddb *f, int64_t id, char *out, size_t len)
 {
 	sqlite3_stmt *st = store_stmt(f->store, "SELECT group_concat(chat_id, ' ') FROM "
 	    "(SELECT chat_id FROM deliveries WHERE kind = 'broadcast' AND ref = ?1 "
@@ -183,7 +139,7 @@ targets_of(struct fixture *f, int64_t id, char *out, size_t len)
 static void
 fan_out_to_everyone(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	struct broadcast_request rq = { .text = "明天9点开会 <b>带材料</b> & 准时",
 		.platform = "cli", .user_id = "admin" };
 	struct broadcast_sent sent;
@@ -234,8 +190,8 @@ fan_out_to_everyone(void **state)
 static void
 targeted_units_and_expiry(void **state)
 {
-	struct fixture *f = *state;
-	size_t units[] = { unit(f->plan, "市委宣传部"), unit(f->plan, "xx日报") };
+	struct seeddb *f = *state;
+	size_t units[] = { seeddb_unit(f, "市委宣传部"), seeddb_unit(f, "xx日报") };
 	struct broadcast_request rq = { .text = "宣传口明早开会", .units = units, .nunits = 2,
 		.ttl = 7200, .platform = "telegram", .user_id = "900" };
 	struct broadcast_sent sent;
@@ -282,7 +238,7 @@ targeted_units_and_expiry(void **state)
 static void
 all_or_nothing(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	struct broadcast_request rq = { .text = "test", .platform = "cli" };
 	struct broadcast_sent sent;
 	char err[256];
@@ -309,7 +265,7 @@ all_or_nothing(void **state)
 static void
 status_counts_and_reasons(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	struct broadcast_request rq = { .text = "状态", .platform = "cli", .ttl = 3600 };
 	struct broadcast_sent sent;
 	struct broadcast_info *list, none;
@@ -356,7 +312,7 @@ status_counts_and_reasons(void **state)
 static void
 v1_database_upgrades(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	char path[160], err[256];
 	sqlite3 *db;
 	struct store *s;

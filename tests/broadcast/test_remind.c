@@ -26,12 +26,10 @@
 #include "campaign/textnorm.h"
 #include "campaign/users.h"
 #include "campaign/xmalloc.h"
+#include "seeddb.h"
 
 struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *store;
-	struct plan *plan;
+	struct seeddb *db;
 	struct cfg *cfg;
 	int64_t seen;           /* deliveries read so far */
 };
@@ -46,26 +44,11 @@ static int
 setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct plan_load_opts opts = { .today = caldate_from_ymd(2027, 9, 1) };
-	struct plan *seed;
-	char err[512];
+	char err[256];
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/campaign-rm-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/campaign.db", f->dir);
-	f->store = store_open(f->path, err, sizeof(err));
-	if (f->store == NULL)
-		fail_msg("%s", err);
-	clock_set_zone("Asia/Shanghai", err, sizeof(err));
-	seed = plan_load_file(CAMPAIGN_SOURCE_DIR "/data/plans/fupinri.json", &opts, err,
-	    sizeof(err));
-	if (seed == NULL || plandb_replace(f->store, seed, "seed", local(9, 1, 9, 0), NULL) < 0)
-		fail_msg("seed: %s", err);
-	plan_free(seed);
-	f->plan = plandb_load(f->store, err, sizeof(err));
+	assert_non_null(f);
+	f->db = seeddb_new(caldate_from_ymd(2027, 9, 1), local(9, 1, 9, 0));
 	f->cfg = cfg_load(NULL, err, sizeof(err));
-	assert_non_null(f->plan);
 	assert_non_null(f->cfg);
 	*state = f;
 	return 0;
@@ -75,14 +58,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[160];
 
 	cfg_free(f->cfg);
-	plan_free(f->plan);
-	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
+	seeddb_free(f->db);
 	free(f);
 	textnorm_shutdown();
 	return 0;
@@ -91,17 +69,13 @@ teardown(void **state)
 static int64_t
 unit_id(struct fixture *f, const char *name)
 {
-	for (size_t i = 0; i < f->plan->nunits; i++)
-		if (strcmp(f->plan->units[i].name, name) == 0)
-			return f->plan->units[i].id;
-	fail_msg("no unit %s", name);
-	return 0;
+	return f->db->plan->units[seeddb_unit(f->db, name)].id;
 }
 
 static int64_t
 count(struct fixture *f, const char *sql)
 {
-	sqlite3_stmt *st = store_stmt(f->store, sql);
+	sqlite3_stmt *st = store_stmt(f->db->store, sql);
 	int64_t n = -1;
 
 	assert_non_null(st);
@@ -118,20 +92,20 @@ count(struct fixture *f, const char *sql)
 static void
 people(struct fixture *f)
 {
-	assert_int_equal(users_bind(f->store, "telegram", "101", NULL, unit_id(f, "市扶贫办"), 1),
+	assert_int_equal(users_bind(f->db->store, "telegram", "101", NULL, unit_id(f, "市扶贫办"), 1),
 	    0);
-	assert_int_equal(chats_seen(f->store, "telegram", "101", CHAT_PRIVATE, NULL, "101",
+	assert_int_equal(chats_seen(f->db->store, "telegram", "101", CHAT_PRIVATE, NULL, "101",
 	    false, 1), 0);
-	assert_int_equal(chats_set_subscribed(f->store, "telegram", "101", true, 1), 0);
-	assert_int_equal(users_bind(f->store, "telegram", "102", NULL, unit_id(f, "相关单位"), 1),
+	assert_int_equal(chats_set_subscribed(f->db->store, "telegram", "101", true, 1), 0);
+	assert_int_equal(users_bind(f->db->store, "telegram", "102", NULL, unit_id(f, "相关单位"), 1),
 	    0);
-	assert_int_equal(chats_seen(f->store, "telegram", "102", CHAT_PRIVATE, NULL, "102",
+	assert_int_equal(chats_seen(f->db->store, "telegram", "102", CHAT_PRIVATE, NULL, "102",
 	    false, 1), 0);
-	assert_int_equal(chats_seen(f->store, "telegram", "-500", CHAT_GROUP, "办公室", NULL,
+	assert_int_equal(chats_seen(f->db->store, "telegram", "-500", CHAT_GROUP, "办公室", NULL,
 	    false, 1), 0);
-	assert_int_equal(chats_set_subscribed(f->store, "telegram", "-500", true, 1), 0);
-	assert_int_equal(admins_add(f->store, "900", 1), 0);
-	assert_int_equal(chats_seen(f->store, "telegram", "900", CHAT_PRIVATE, NULL, "900",
+	assert_int_equal(chats_set_subscribed(f->db->store, "telegram", "-500", true, 1), 0);
+	assert_int_equal(admins_add(f->db->store, "900", 1), 0);
+	assert_int_equal(chats_seen(f->db->store, "telegram", "900", CHAT_PRIVATE, NULL, "900",
 	    false, 1), 0);
 }
 
@@ -148,7 +122,7 @@ by_text(const void *a, const void *b)
 static void
 queued(struct fixture *f, char *out, size_t outlen, char *texts, size_t textslen)
 {
-	sqlite3_stmt *st = store_stmt(f->store, "SELECT id, chat_id, text FROM deliveries "
+	sqlite3_stmt *st = store_stmt(f->db->store, "SELECT id, chat_id, text FROM deliveries "
 	    "WHERE id > ?1 ORDER BY id");
 	char *lines[64];
 	size_t n = 0, len = 0, tlen = 0;
@@ -185,7 +159,7 @@ queued(struct fixture *f, char *out, size_t outlen, char *texts, size_t textslen
 static void
 tick(struct fixture *f, time_t now, struct remind_stats *st)
 {
-	assert_int_equal(remind_tick(f->store, f->cfg, now, st), 0);
+	assert_int_equal(remind_tick(f->db->store, f->cfg, now, st), 0);
 }
 
 static void
@@ -214,10 +188,10 @@ report(struct fixture *f, const char *task, const char *unit, int percent, time_
 		.platform = "test", .user_id = "t", .at = at };
 	char err[256];
 
-	for (size_t i = 0; i < f->plan->nunits; i++)
-		if (strcmp(f->plan->units[i].name, unit) == 0)
+	for (size_t i = 0; i < f->db->plan->nunits; i++)
+		if (strcmp(f->db->plan->units[i].name, unit) == 0)
 			in.unit = i;
-	assert_int_equal(progress_report(f->store, f->plan, &in, NULL, err, sizeof(err)),
+	assert_int_equal(progress_report(f->db->store, f->db->plan, &in, NULL, err, sizeof(err)),
 	    REPORT_RECORDED);
 }
 
@@ -237,7 +211,7 @@ through_the_campaign(void **state)
 	    "-500 2.6 list\n"
 	    "101 2.6 list\n"
 	    "102 2.6 unit\n", 2, NULL, 0);
-	assert_int_equal(events_get(f->store, 2, &e), 1);
+	assert_int_equal(events_get(f->db->store, 2, &e), 1);
 	p = json_loads(e.payload, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(p, "unit")), "相关单位");
 	assert_string_equal(json_string_value(json_object_get(p, "kind")), "before-7");
@@ -285,15 +259,15 @@ through_the_campaign(void **state)
 	    "102 2.6 unit\n"
 	    "900 escalation\n", 7, texts, sizeof(texts));
 	assert_non_null(strstr(texts, "约10月10日(周日)截止,还有2天"));
-	second = store_open(f->path, err, sizeof(err));
+	second = store_open(f->db->path, err, sizeof(err));
 	assert_non_null(second);
 	assert_int_equal(remind_tick(second, f->cfg, local(10, 8, 9, 0), &st), 0);
 	assert_int_equal(st.deliveries + st.events, 0);
 	store_close(second);
 	/* A restart: the store reopened, the same instant. */
-	store_close(f->store);
-	f->store = store_open(f->path, err, sizeof(err));
-	assert_non_null(f->store);
+	store_close(f->db->store);
+	f->db->store = store_open(f->db->path, err, sizeof(err));
+	assert_non_null(f->db->store);
 	tick(f, local(10, 8, 9, 0), &st);
 	assert_int_equal(st.deliveries + st.events, 0);
 	/* 市扶贫办 finishes 2.5; 相关单位 reports 30% on 2.6. */
@@ -344,7 +318,7 @@ digest_waits_for_an_admin(void **state)
 	f->cfg->chat.admins = calloc(1, sizeof(char *));
 	f->cfg->chat.admins[0] = strdup("777");
 	f->cfg->chat.nadmins = 1;
-	assert_int_equal(chats_seen(f->store, "telegram", "777", CHAT_PRIVATE, NULL, "777",
+	assert_int_equal(chats_seen(f->db->store, "telegram", "777", CHAT_PRIVATE, NULL, "777",
 	    false, 1), 0);
 	tick(f, local(10, 4, 15, 0), &st);
 	assert_int_equal(st.escalations, 2);
@@ -362,7 +336,7 @@ no_plan_nothing_due(void **state)
 	char err[256], path[160];
 	struct store *empty;
 
-	snprintf(path, sizeof(path), "%s/empty.db", f->dir);
+	snprintf(path, sizeof(path), "%s/empty.db", f->db->dir);
 	empty = store_open(path, err, sizeof(err));
 	assert_non_null(empty);
 	assert_int_equal(remind_tick(empty, f->cfg, local(10, 4, 10, 0), &st), 0);

@@ -15,20 +15,13 @@
 #include <cmocka.h>
 
 #include "campaign/caldate.h"
-#include "campaign/clock.h"
 #include "campaign/events.h"
 #include "campaign/invites.h"
 #include "campaign/plandb.h"
 #include "campaign/progress.h"
 #include "campaign/textnorm.h"
 #include "campaign/users.h"
-
-struct fixture {
-	char dir[64];
-	char path[128];
-	struct store *store;
-	struct plan *plan;
-};
+#include "seeddb.h"
 
 static const time_t NOW = 1822957200; /* 2027-10-08T09:00:00+08:00 */
 
@@ -44,80 +37,24 @@ load_json(const char *json)
 	return p;
 }
 
-static struct plan *
-load_seed(void)
-{
-	struct plan_load_opts opts = { .today = caldate_from_ymd(2027, 10, 8) };
-	char err[512];
-	struct plan *p = plan_load_file(CAMPAIGN_SOURCE_DIR "/data/plans/fupinri.json", &opts,
-	    err, sizeof(err));
-
-	if (p == NULL)
-		fail_msg("%s", err);
-	return p;
-}
-
 static int
 setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-	char err[512];
-
-	snprintf(f->dir, sizeof(f->dir), "/tmp/campaign-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	snprintf(f->path, sizeof(f->path), "%s/campaign.db", f->dir);
-	f->store = store_open(f->path, err, sizeof(err));
-	if (f->store == NULL)
-		fail_msg("%s", err);
-	clock_set_zone("Asia/Shanghai", err, sizeof(err));
-	*state = f;
+	*state = seeddb_new(caldate_from_ymd(2027, 10, 8), NOW);
 	return 0;
 }
 
 static int
 teardown(void **state)
 {
-	struct fixture *f = *state;
-	char cmd[160];
-
-	plan_free(f->plan);
-	store_close(f->store);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	if (system(cmd) != 0)
-		return -1;
-	free(f);
-	return 0;
-}
-
-/* Loads the seed into the store and reads it back (units then carry their ids). */
-static void
-store_seed(struct fixture *f)
-{
-	struct plan *seed = load_seed();
-	char err[512];
-
-	assert_int_equal(plandb_replace(f->store, seed, "seed", NOW, NULL), 0);
-	plan_free(seed);
-	plan_free(f->plan);
-	f->plan = plandb_load(f->store, err, sizeof(err));
-	assert_non_null(f->plan);
-}
-
-static size_t
-unit_index(const struct plan *p, const char *name)
-{
-	for (size_t i = 0; i < p->nunits; i++)
-		if (strcmp(p->units[i].name, name) == 0)
-			return i;
-	fail_msg("no unit %s", name);
+	seeddb_free(*state);
 	return 0;
 }
 
 static void
 test_created_private_and_migrated(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	struct stat st;
 	char err[512];
 
@@ -134,7 +71,7 @@ test_created_private_and_migrated(void **state)
 static void
 test_refuses_newer_schema_and_garbage(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	char err[512], other[160];
 	FILE *fp;
 
@@ -168,7 +105,7 @@ test_refuses_newer_schema_and_garbage(void **state)
 static void
 test_nested_transactions(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	char *v = NULL;
 
 	assert_int_equal(store_begin(f->store), 0);
@@ -186,10 +123,9 @@ test_nested_transactions(void **state)
 static void
 test_plan_roundtrip(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	const struct plan_task *t;
 
-	store_seed(f);
 	assert_string_equal(f->plan->id, "fupinri");
 	assert_int_equal(f->plan->ntasks, 7);
 	assert_int_equal(f->plan->nunits, 15);
@@ -206,15 +142,15 @@ test_plan_roundtrip(void **state)
 	assert_int_equal(t->nactors, 2);
 	assert_int_equal(t->nreport_to, 1);
 	assert_int_equal(plan_unit_index_norm(f->plan, "扶贫办"),
-	    (ssize_t)unit_index(f->plan, "市扶贫办"));
+	    (ssize_t)seeddb_unit(f, "市扶贫办"));
 }
 
 static enum report_result
-report(struct fixture *f, const char *task, const char *unit, int percent, bool done,
+report(struct seeddb *f, const char *task, const char *unit, int percent, bool done,
     const char *key)
 {
 	struct report_input in = {
-		.task_id = task, .unit = unit_index(f->plan, unit), .percent = percent,
+		.task_id = task, .unit = seeddb_unit(f, unit), .percent = percent,
 		.done = done, .note = "笔记", .platform = "test", .user_id = "u1",
 		.user_name = "张三", .at = NOW, .source_key = key,
 	};
@@ -226,14 +162,13 @@ report(struct fixture *f, const char *task, const char *unit, int percent, bool 
 static void
 test_report_writes_state_history_and_event(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	struct progress *p;
 	struct event *events;
 	size_t n;
 	struct report_row *rows;
 	size_t ti = 3; /* 2.4 */
 
-	store_seed(f);
 	assert_int_equal(report(f, "2.4", "市工商联", 60, false, "k1"), REPORT_RECORDED);
 	assert_int_equal(report(f, "2.4", "市工商联", 60, false, "k1"), REPORT_DUPLICATE);
 	assert_int_equal(report(f, "2.4", "市国资委", 0, true, "k2"), REPORT_RECORDED);
@@ -242,10 +177,10 @@ test_report_writes_state_history_and_event(void **state)
 	assert_int_equal(report(f, "2.4", "市工商联", 101, false, "k5"), REPORT_INVALID);
 
 	p = progress_load(f->store, f->plan);
-	assert_int_equal(progress_cell(p, ti, unit_index(f->plan, "市工商联"))->percent, 60);
-	assert_true(progress_cell(p, ti, unit_index(f->plan, "市国资委"))->done);
-	assert_int_equal(progress_cell(p, ti, unit_index(f->plan, "市国资委"))->percent, 100);
-	assert_false(progress_cell(p, ti, unit_index(f->plan, "市扶贫办"))->reported);
+	assert_int_equal(progress_cell(p, ti, seeddb_unit(f, "市工商联"))->percent, 60);
+	assert_true(progress_cell(p, ti, seeddb_unit(f, "市国资委"))->done);
+	assert_int_equal(progress_cell(p, ti, seeddb_unit(f, "市国资委"))->percent, 100);
+	assert_false(progress_cell(p, ti, seeddb_unit(f, "市扶贫办"))->reported);
 	assert_int_equal(progress_task_percent(p, f->plan, ti), 40);
 	assert_false(progress_task_done(p, f->plan, ti));
 	progress_free(p);
@@ -277,17 +212,15 @@ test_report_writes_state_history_and_event(void **state)
 static void
 test_reload_keeps_progress_of_surviving_tasks(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	struct plandb_stats stats;
 	struct progress *p;
 	struct plan *next;
-	char err[256];
 
-	store_seed(f);
 	assert_int_equal(report(f, "2.4", "市工商联", 60, false, NULL), REPORT_RECORDED);
 	assert_int_equal(report(f, "2.6", "相关单位", 30, false, NULL), REPORT_RECORDED);
 	assert_int_equal(users_bind(f->store, "t", "u9", "李四",
-	    f->plan->units[unit_index(f->plan, "相关单位")].id, NOW), 0);
+	    f->plan->units[seeddb_unit(f, "相关单位")].id, NOW), 0);
 	/* A corrected plan: 2.4 survives (its unit renamed in traditional script), 2.6 and
 	   相关单位 are gone. */
 	next = load_json("{\"schema\":\"campaign-plan/1\",\"id\":\"fupinri\",\"title\":\"T\","
@@ -301,9 +234,7 @@ test_reload_keeps_progress_of_surviving_tasks(void **state)
 	assert_int_equal(stats.units_kept, 2);
 	assert_int_equal(stats.progress_kept, 1);
 	assert_int_equal(stats.bindings_dropped, 1);
-	plan_free(f->plan);
-	f->plan = plandb_load(f->store, err, sizeof(err));
-	assert_non_null(f->plan);
+	seeddb_reload(f);
 	assert_string_equal(f->plan->units[0].name, "市工商聯");
 	p = progress_load(f->store, f->plan);
 	assert_int_equal(progress_cell(p, 0, 0)->percent, 60);
@@ -313,14 +244,13 @@ test_reload_keeps_progress_of_surviving_tasks(void **state)
 static void
 test_invites(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	char code[INVITES_CODE_STRLEN], lower[INVITES_CODE_STRLEN];
 	int64_t unit = 0, want;
 	struct user_info info;
 	sqlite3_stmt *st;
 
-	store_seed(f);
-	want = f->plan->units[unit_index(f->plan, "市扶贫办")].id;
+	want = f->plan->units[seeddb_unit(f, "市扶贫办")].id;
 	assert_int_equal(invites_create(f->store, want, 86400, NOW, code), 0);
 	assert_int_equal(strlen(code), 11);
 	assert_int_equal(code[5], '-');
@@ -366,7 +296,7 @@ test_invites(void **state)
 static void
 test_events_size_limit(void **state)
 {
-	struct fixture *f = *state;
+	struct seeddb *f = *state;
 	json_t *payload = json_object();
 	char *big = malloc(EVENTS_PAYLOAD_MAX + 10);
 	char err[256];
