@@ -108,6 +108,20 @@ mine_first(struct ctx *c, struct agenda_item *items, size_t n, ssize_t unit)
 	free(tmp);
 }
 
+/* Selects for one unit (or all, unit < 0) and opens the answer with the unit's name. */
+static size_t
+select_for_unit(struct ctx *c, const struct progress *p, struct agenda_filter *f,
+    ssize_t unit, struct agenda_item **items)
+{
+	f->unit = unit;
+	if (unit >= 0) {
+		buf_puts(&c->out, "<b>");
+		answer_unit(&c->out, c->plan, (size_t)unit);
+		buf_puts(&c->out, "</b> ");
+	}
+	return agenda_select(c->plan, p, c->today, f, items);
+}
+
 int
 cmd_due_within(struct ctx *c, int days, ssize_t unit)
 {
@@ -121,13 +135,7 @@ cmd_due_within(struct ctx *c, int days, ssize_t unit)
 	agenda_filter_init(&f);
 	f.due_within = days;
 	f.hide_done = true;
-	f.unit = unit;
-	n = agenda_select(c->plan, p, c->today, &f, &items);
-	if (unit >= 0) {
-		buf_puts(&c->out, "<b>");
-		answer_unit(&c->out, c->plan, (size_t)unit);
-		buf_puts(&c->out, "</b> ");
-	}
+	n = select_for_unit(c, p, &f, unit, &items);
 	if (days == 0)
 		buf_puts(&c->out, "今天截止的任务");
 	else
@@ -192,13 +200,7 @@ cmd_overdue_of(struct ctx *c, ssize_t unit)
 		return -1;
 	agenda_filter_init(&f);
 	f.overdue = true;
-	f.unit = unit;
-	n = agenda_select(c->plan, p, c->today, &f, &items);
-	if (unit >= 0) {
-		buf_puts(&c->out, "<b>");
-		answer_unit(&c->out, c->plan, (size_t)unit);
-		buf_puts(&c->out, "</b> ");
-	}
+	n = select_for_unit(c, p, &f, unit, &items);
 	if (n == 0) {
 		buf_puts(&c->out, "目前没有逾期的任务。");
 		free(items);
