@@ -13,10 +13,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "campaign/buf.h"
 #include "campaign/clock.h"
+#include "campaign/lockfile.h"
 #include "campaign/log.h"
 #include "campaign/xmalloc.h"
 #include "intake.h"
+#include "registry.h"
 
 #define WAIT_MAX_MS 1000
 #define DRAIN_MAX_MS 10000
@@ -44,6 +47,14 @@ on_signal(int sig)
 	errno = saved;
 }
 
+static void
+kick_all(struct bot *b)
+{
+	for (size_t i = 0; i < b->nplatforms; i++)
+		if (b->platforms[i].sender != NULL)
+			sender_kick(b->platforms[i].sender);
+}
+
 /* Another process committed (or we are not sure): reload what may have changed. */
 static bool
 db_changed(struct bot *b)
@@ -51,7 +62,7 @@ db_changed(struct bot *b)
 	if (!store_changed(b->store))
 		return false;
 	core_plan_changed(b->core);
-	sender_kick(b->sender);
+	kick_all(b);
 	if (b->scheduler != NULL)
 		scheduler_poke(b->scheduler);
 	return true;
@@ -174,7 +185,8 @@ durable(struct bot *b, bool full)
 static int
 host_batch(void *ctx, const struct chat_batch *batch)
 {
-	struct bot *b = ctx;
+	struct bot_platform *p = ctx;
+	struct bot *b = p->bot;
 	size_t applied = 0;
 	int rc;
 
@@ -183,7 +195,7 @@ host_batch(void *ctx, const struct chat_batch *batch)
 	rc = intake_batch(b->store, b->core, batch, &applied);
 	durable(b, false);
 	if (rc == 0 && applied > 0)
-		sender_kick(b->sender);
+		sender_kick(p->sender);
 	log_debug("bot", "%s batch: %zu events, %zu new%s", batch->platform, batch->n, applied,
 	    rc < 0 ? ", not stored" : "");
 	return rc;
@@ -192,10 +204,10 @@ host_batch(void *ctx, const struct chat_batch *batch)
 static char *
 host_cursor(void *ctx, const char *key)
 {
-	struct bot *b = ctx;
+	struct bot_platform *p = ctx;
 	char *value = NULL;
 
-	if (store_kv_get(b->store, key, &value) != 1)
+	if (store_kv_get(p->bot->store, key, &value) != 1)
 		return NULL;
 	return value;
 }
@@ -203,32 +215,31 @@ host_cursor(void *ctx, const char *key)
 static void
 host_sent(void *ctx, int64_t delivery_id, const struct send_result *r)
 {
-	struct bot *b = ctx;
+	struct bot_platform *p = ctx;
 
-	sender_result(b->sender, delivery_id, r);
+	sender_result(p->sender, delivery_id, r);
 }
 
-/* The scheduler queued reminders. */
+/* The scheduler queued reminders: they may be for any platform. */
 static void
 reminders_queued(void *arg)
 {
-	struct bot *b = arg;
-
-	sender_kick(b->sender);
+	kick_all(arg);
 }
 
 static void
 host_kick(void *ctx)
 {
-	struct bot *b = ctx;
+	struct bot_platform *p = ctx;
 
-	sender_kick(b->sender);
+	if (p->sender != NULL)
+		sender_kick(p->sender);
 }
 
 static void
 host_input_closed(void *ctx)
 {
-	struct bot *b = ctx;
+	struct bot *b = ((struct bot_platform *)ctx)->bot;
 
 	if (!b->input_closed) {
 		b->input_closed = true;
@@ -239,9 +250,10 @@ host_input_closed(void *ctx)
 static void
 host_fatal(void *ctx, const char *message)
 {
-	struct bot *b = ctx;
+	struct bot_platform *p = ctx;
+	struct bot *b = p->bot;
 
-	log_error("bot", "%s", message);
+	log_error("bot", "%s: %s", p->driver != NULL ? p->driver->ops->name : "driver", message);
 	b->exit_code = 1;
 	b->stopping = true;
 }
@@ -252,11 +264,6 @@ bot_init(struct bot *b)
 	struct sigaction sa;
 
 	b->loop = loop_new();
-	b->host = (struct driver_host){
-		.ctx = b, .loop = b->loop, .batch = host_batch, .cursor = host_cursor,
-		.sent = host_sent, .kick = host_kick, .input_closed = host_input_closed,
-		.fatal = host_fatal,
-	};
 	if (pipe2(b->sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
 		log_warn("bot", "pipe");
 		return -1;
@@ -278,41 +285,126 @@ bot_init(struct bot *b)
 	return 0;
 }
 
+void
+bot_add_platform(struct bot *b, const char *name)
+{
+	struct bot_platform *p;
+
+	b->platforms = xreallocarray(b->platforms, b->nplatforms + 1, sizeof(*b->platforms));
+	p = &b->platforms[b->nplatforms++];
+	memset(p, 0, sizeof(*p));
+	p->bot = b;
+	p->name = xstrdup(name);
+	p->lock_fd = p->presence_fd = -1;
+}
+
+/* Platforms whose bot identity allows one connection take a lock per database. */
+static int
+lock_platform(struct bot_platform *p, const char *db)
+{
+	char err[512], *path;
+
+	if (registry_exclusive(p->name)) {
+		path = xasprintf("%s-%s.lock", db, p->name);
+		p->lock_fd = lockfile_acquire(path, err, sizeof(err));
+		free(path);
+		if (p->lock_fd < 0) {
+			log_error("bot", "another campaign-bot already serves %s for %s (%s)",
+			    p->name, db, err);
+			return -1;
+		}
+	}
+	/* Tells campaignctl broadcast --wait that someone delivers this platform's chats. */
+	path = lockfile_bot_path(db, p->name);
+	if ((p->presence_fd = lockfile_share(path, err, sizeof(err))) < 0)
+		log_warnx("bot", "%s (campaignctl cannot see this bot)", err);
+	free(path);
+	return 0;
+}
+
+int
+bot_open_platforms(struct bot *b, const char *db, const struct driver_args *a)
+{
+	char err[512];
+
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		struct bot_platform *p = &b->platforms[i];
+
+		p->host = (struct driver_host){
+			.ctx = p, .loop = b->loop, .batch = host_batch, .cursor = host_cursor,
+			.sent = host_sent, .kick = host_kick, .input_closed = host_input_closed,
+			.fatal = host_fatal,
+		};
+		if (lock_platform(p, db) < 0)
+			return -1;
+		p->driver = registry_open(p->name, &p->host, b->cfg, a, err, sizeof(err));
+		if (p->driver == NULL) {
+			log_error("bot", "%s", err);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool
+all_idle(const struct bot *b, bool senders_too)
+{
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		const struct bot_platform *p = &b->platforms[i];
+
+		if (!p->driver->ops->idle(p->driver))
+			return false;
+		if (senders_too ? !sender_idle(p->sender) : sender_in_flight(p->sender) > 0)
+			return false;
+	}
+	return true;
+}
+
 /* Stop receiving, let the sends in flight finish (bounded), keep the rest queued. */
 static void
 shut_down(struct bot *b)
 {
 	int64_t deadline = clock_mono_ms() + SHUTDOWN_MAX_MS;
+	int left = 0;
 
-	b->driver->ops->stop(b->driver);
-	while ((sender_in_flight(b->sender) > 0 || !b->driver->ops->idle(b->driver)) &&
-	    clock_mono_ms() < deadline)
+	for (size_t i = 0; i < b->nplatforms; i++)
+		b->platforms[i].driver->ops->stop(b->platforms[i].driver);
+	while (!all_idle(b, false) && clock_mono_ms() < deadline)
 		loop_run_once(b->loop, 100);
-	if (sender_in_flight(b->sender) > 0)
+	for (size_t i = 0; i < b->nplatforms; i++)
+		left += sender_in_flight(b->platforms[i].sender);
+	if (left > 0)
 		log_warnx("bot", "%d send(s) still in flight at exit; they will be sent again",
-		    sender_in_flight(b->sender));
+		    left);
 	log_info("bot", "stopped");
 }
 
 int
 bot_run(struct bot *b)
 {
-	struct sender *s;
+	struct buf names;
 
-	s = b->sender = sender_new(b->store, b->loop, b->driver, &b->driver->limits);
 	loop_timer_at(b->housekeeping, 0);
-	if (b->driver->ops->start(b->driver) < 0)
-		return 1;
-	/* After the driver's start, so a console's own chat exists for the first tick. */
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		struct bot_platform *p = &b->platforms[i];
+
+		p->sender = sender_new(b->store, b->loop, p->driver, &p->driver->limits);
+	}
+	for (size_t i = 0; i < b->nplatforms; i++)
+		if (b->platforms[i].driver->ops->start(b->platforms[i].driver) < 0)
+			return 1;
+	/* After the drivers' start, so a console's own chat exists for the first tick. */
 	b->scheduler = scheduler_new(b->store, b->loop, b->cfg, reminders_queued, b);
 	scheduler_start(b->scheduler);
-	sender_kick(s);
-	log_info("bot", "running with the %s driver on %s", b->driver->ops->name,
-	    store_path(b->store));
+	kick_all(b);
+	buf_init(&names, 256);
+	for (size_t i = 0; i < b->nplatforms; i++)
+		buf_printf(&names, "%s%s", i > 0 ? ", " : "", b->platforms[i].driver->ops->name);
+	log_info("bot", "serving %s on %s", buf_str(&names), store_path(b->store));
+	buf_free(&names);
 	while (!b->stopping) {
 		loop_run_once(b->loop, WAIT_MAX_MS);
-		if (b->input_closed && sender_idle(s) && b->driver->ops->idle(b->driver) &&
-		    scheduler_ticked(b->scheduler))
+		if (b->input_closed && all_idle(b, true) && scheduler_ticked(b->scheduler))
 			break;
 		if (b->input_closed && clock_mono_ms() - b->closed_at > DRAIN_MAX_MS) {
 			log_warnx("bot", "replies still queued after %d s; leaving them for next time",
@@ -327,9 +419,17 @@ bot_run(struct bot *b)
 void
 bot_cleanup(struct bot *b)
 {
-	if (b->driver != NULL)
-		b->driver->ops->free(b->driver);
-	sender_free(b->sender);
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		struct bot_platform *p = &b->platforms[i];
+
+		if (p->driver != NULL)
+			p->driver->ops->free(p->driver);
+		sender_free(p->sender);
+		lockfile_release(p->lock_fd);
+		lockfile_release(p->presence_fd);
+		free(p->name);
+	}
+	free(b->platforms);
 	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);
 	loop_timer_free(b->dbcheck);

@@ -443,10 +443,10 @@ load_user(struct ctx *c)
 			return -1;
 	}
 	c->user_unit = ctx_unit_index(c, c->user.unit_id);
-	admin = admins_is(c->store, ev->user_id);
+	admin = admins_is(c->store, c->platform, ev->user_id);
 	if (admin < 0)
 		return -1;
-	c->admin = ev->as_admin || admin == 1 || cfg_is_admin(c->cfg, ev->user_id);
+	c->admin = ev->as_admin || admin == 1 || cfg_is_admin(c->cfg, c->platform, ev->user_id);
 	return 0;
 }
 

@@ -1,31 +1,24 @@
 /*
  * campaign-bot: the chat daemon. main parses the options, loads the
- * configuration, opens the database, picks the driver (console or
- * telegram), runs the loop and cleans up. Everything else lives in the
- * modules: core.c answers, intake.c applies updates, sender.c drains the
- * outbox, driver_*.c speak the platforms.
+ * configuration, opens the database, picks the drivers ([chat] drivers, or
+ * --console / --telegram alone), runs the loop and cleans up. Everything
+ * else lives in the modules: core.c answers, intake.c applies updates,
+ * sender.c drains the outbox, registry.c makes drivers, driver_*.c speak
+ * the platforms.
  */
-#include <ctype.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include "bot.h"
 #include "campaign/clock.h"
-#include "campaign/lockfile.h"
 #include "campaign/log.h"
 #include "campaign/plandb.h"
 #include "campaign/textnorm.h"
 #include "campaign/users.h"
-#include "campaign/xmalloc.h"
-#include "driver_console.h"
-#include "driver_telegram.h"
+#include "registry.h"
 
 #define CONSOLE_USER "local"
 
@@ -44,13 +37,16 @@ usage(FILE *fp)
 	fprintf(fp, "usage: campaign-bot [-n] [-v] [--config FILE] [--db PATH]\n"
 	    "                    [--console [--as USER_ID] | --telegram]\n\n"
 	    "Answers unit staff in chat: tasks, deadlines, progress reports.\n"
-	    "  --console       chat on stdin/stdout (a local admin; --as USER_ID to be someone else)\n"
-	    "  --telegram      long-poll the Telegram Bot API; the token comes from\n"
-	    "                  $TELEGRAM_BOT_TOKEN or [chat] token_file\n"
-	    "  -n              check the configuration, print \"configuration OK\" and exit\n"
+	    "  --console       only chat on stdin/stdout (a local admin; --as USER_ID to be\n"
+	    "                  someone else)\n"
+	    "  --telegram      only long-poll the Telegram Bot API; the token comes from\n"
+	    "                  $TELEGRAM_BOT_TOKEN or [telegram] token_file\n"
+	    "  -n              check the configuration and every driver's secret, print\n"
+	    "                  \"configuration OK\" and exit\n"
 	    "  -v              debug logging\n"
-	    "The driver defaults to [chat] driver (console). The database is --db, else\n"
-	    "$CAMPAIGN_DB, else [store] db, else ./campaign.db. $CAMPAIGN_NOW sets the clock.\n");
+	    "Without --console or --telegram, every driver of [chat] drivers runs (console,\n"
+	    "telegram, dingtalk; default console). The database is --db, else $CAMPAIGN_DB,\n"
+	    "else [store] db, else ./campaign.db. $CAMPAIGN_NOW sets the campaign's clock.\n");
 }
 
 static int
@@ -110,74 +106,39 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The token: $TELEGRAM_BOT_TOKEN, else [chat] token_file. Never printed. */
-static char *
-read_token(const struct cfg *cfg, char *err, size_t errlen)
+/* The drivers to run: --console or --telegram alone, else [chat] drivers. */
+static int
+pick_drivers(const struct options *o, const struct cfg *cfg, struct bot *b)
 {
-	const char *env = getenv("TELEGRAM_BOT_TOKEN");
-	char *token;
+	char err[512];
 
-	if (env != NULL && *env != '\0')
-		token = xstrdup(env);
-	else if (cfg->chat.token_file != NULL)
-		token = cfg_read_secret(cfg->chat.token_file, err, errlen);
-	else {
-		snprintf(err, errlen, "the telegram driver needs a bot token: set "
-		    "TELEGRAM_BOT_TOKEN or [chat] token_file (get one from @BotFather)");
-		return NULL;
-	}
-	if (token == NULL)
-		return NULL;
-	for (const char *p = token; *p != '\0'; p++) {
-		if (!isalnum((unsigned char)*p) && *p != ':' && *p != '_' && *p != '-') {
-			snprintf(err, errlen, "the bot token has characters a token cannot have "
-			    "(expected 123456789:AA..., letters, digits, _ and -)");
-			explicit_bzero(token, strlen(token));
-			free(token);
-			return NULL;
+	if (o->driver != NULL)
+		bot_add_platform(b, o->driver);
+	else
+		for (size_t i = 0; i < cfg->chat.ndrivers; i++)
+			bot_add_platform(b, cfg->chat.drivers[i]);
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		if (registry_check(b->platforms[i].name, cfg, err, sizeof(err)) < 0) {
+			fprintf(stderr, "campaign-bot: %s\n", err);
+			return -1;
 		}
 	}
-	if (strlen(token) < 8 || strlen(token) > 200) {
-		snprintf(err, errlen, "the bot token has an impossible length");
-		explicit_bzero(token, strlen(token));
-		free(token);
-		return NULL;
-	}
-	return token;
-}
-
-/* One telegram poller per database: a second would make the API answer 409. */
-static int
-lock_poller(const char *db, int *fd)
-{
-	char *path = xasprintf("%s-telegram.lock", db);
-
-	*fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (*fd < 0) {
-		log_warn("bot", "%s", path);
-		free(path);
-		return -1;
-	}
-	if (flock(*fd, LOCK_EX | LOCK_NB) < 0) {
-		log_error("bot", "another campaign-bot is already polling Telegram for %s (lock %s)",
-		    db, path);
-		free(path);
-		return -1;
-	}
-	free(path);
 	return 0;
 }
 
-static const char *
-db_path(const struct options *o, const struct cfg *cfg)
+static bool
+has_console(const struct bot *b)
 {
-	const char *db = o->db;
+	for (size_t i = 0; i < b->nplatforms; i++)
+		if (strcmp(b->platforms[i].name, "console") == 0)
+			return true;
+	return false;
+}
 
-	if (db == NULL || *db == '\0')
-		db = getenv("CAMPAIGN_DB");
-	if (db == NULL || *db == '\0')
-		db = cfg->store.db;
-	return db != NULL && *db != '\0' ? db : "./campaign.db";
+static bool
+console_only(const struct bot *b)
+{
+	return b->nplatforms == 1 && has_console(b);
 }
 
 int
@@ -185,9 +146,10 @@ main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct bot b = { .sigpipe = { -1, -1 } };
-	const char *driver, *db;
-	char err[512], *token = NULL, *presence = NULL;
-	int rc = 1, lockfd = -1, presencefd = -1;
+	struct driver_args args;
+	const char *db;
+	char err[512];
+	int rc = 1;
 
 	setlocale(LC_CTYPE, "");
 	log_init("campaign-bot", LOG_LEVEL_INFO);
@@ -201,18 +163,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "campaign-bot: %s\n", err);
 		return 1;
 	}
-	driver = o.driver != NULL ? o.driver : b.cfg->chat.driver;
-	if (o.as != NULL && strcmp(driver, "console") != 0) {
+	if (pick_drivers(&o, b.cfg, &b) < 0)
+		goto out;
+	if (o.as != NULL && !console_only(&b)) {
 		fprintf(stderr, "campaign-bot: --as only works with --console\n");
 		goto out;
 	}
 	if (o.as != NULL && !users_id_ok(o.as)) {
 		fprintf(stderr, "campaign-bot: --as: \"%s\" is not a user id\n", o.as);
-		goto out;
-	}
-	if (strcmp(driver, "telegram") == 0 && (token = read_token(b.cfg, err,
-	    sizeof(err))) == NULL) {
-		fprintf(stderr, "campaign-bot: %s\n", err);
 		goto out;
 	}
 	if (o.check) {
@@ -221,15 +179,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	/* A console is for people: only warnings on stderr, unless -v. */
-	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : strcmp(driver, "console") == 0 &&
+	log_set_level(o.verbose ? LOG_LEVEL_DEBUG : has_console(&b) &&
 	    b.cfg->log_level > LOG_LEVEL_WARN ? LOG_LEVEL_WARN : b.cfg->log_level);
-	db = db_path(&o, b.cfg);
-	if (strcmp(driver, "telegram") == 0 && lock_poller(db, &lockfd) < 0)
-		goto out;
-	/* Tells campaignctl broadcast --wait that someone delivers this platform's chats. */
-	presence = lockfile_bot_path(db, driver);
-	if ((presencefd = lockfile_share(presence, err, sizeof(err))) < 0)
-		log_warnx("bot", "%s (campaignctl cannot see this bot)", err);
+	db = cfg_db_path(b.cfg, o.db);
 	b.store = store_open(db, err, sizeof(err));
 	if (b.store == NULL) {
 		fprintf(stderr, "campaign-bot: %s\n", err);
@@ -246,26 +198,15 @@ main(int argc, char **argv)
 	b.core = core_new(b.store, b.cfg);
 	if (bot_init(&b) < 0)
 		goto out;
-	if (strcmp(driver, "console") == 0)
-		b.driver = driver_console_new(&b.host, o.as != NULL ? o.as : CONSOLE_USER,
-		    o.as == NULL);
-	else
-		b.driver = driver_telegram_new(&b.host, b.cfg->chat.api_url, token,
-		    b.cfg->chat.poll_timeout, b.cfg->chat.rate_global,
-		    b.cfg->chat.rate_group_per_min);
+	args = (struct driver_args){ .console_user = o.as != NULL ? o.as : CONSOLE_USER,
+		.console_admin = o.as == NULL };
+	if (bot_open_platforms(&b, db, &args) < 0)
+		goto out;
 	rc = bot_run(&b);
 out:
-	if (token != NULL) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
 	bot_cleanup(&b);
 	store_close(b.store);
 	cfg_free(b.cfg);
 	textnorm_shutdown();
-	if (lockfd >= 0)
-		close(lockfd);
-	lockfile_release(presencefd);
-	free(presence);
 	return rc;
 }

@@ -178,10 +178,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	log_set_level(verbose ? LOG_LEVEL_DEBUG : cfg->log_level);
-	if (db == NULL)
-		db = getenv("CAMPAIGN_DB");
-	if (db == NULL || *db == '\0')
-		db = cfg->store.db != NULL ? cfg->store.db : "./campaign.db";
+	db = cfg_db_path(cfg, db);
 	if (failed || want_retry) {
 		rc = admin(db, failed, retry);
 		cfg_free(cfg);

@@ -1,4 +1,4 @@
-/* campaignctl admin add | remove | list */
+/* campaignctl admin add | remove | list: admins are platform:id identities. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +11,8 @@ cmd_admin(struct cli *cli, int argc, char **argv)
 {
 	const struct cli_command *cmd = cli_command_get("admin");
 	const char *sub = argc >= 2 ? argv[1] : "";
+	char platform[USERS_PLATFORM_MAX], why[256];
+	const char *id;
 	int rc;
 
 	if (strcmp(sub, "list") == 0) {
@@ -35,18 +37,18 @@ cmd_admin(struct cli *cli, int argc, char **argv)
 	if (strcmp(sub, "add") != 0 && strcmp(sub, "remove") != 0)
 		return cli_usage_error(cmd, "admin: expected add, remove or list");
 	if (argc != 3)
-		return cli_usage_error(cmd, "admin %s: expected one USER_ID", sub);
-	if (!users_id_ok(argv[2]))
-		return cli_usage_error(cmd, "admin %s: \"%s\" is not a user id", sub, argv[2]);
+		return cli_usage_error(cmd, "admin %s: expected one PLATFORM:USER_ID", sub);
+	if (users_ref_split(argv[2], platform, &id, why, sizeof(why)) < 0)
+		return cli_usage_error(cmd, "admin %s: %s", sub, why);
 	if (cli_open_store(cli) != 0)
 		return CLI_FAILED;
 	if (strcmp(sub, "add") == 0) {
-		if (admins_add(cli->store, argv[2], cli->now) < 0)
+		if (admins_add(cli->store, platform, id, cli->now) < 0)
 			return cli_fail("cannot add admin: %s", store_errmsg(cli->store));
 		printf("%s is an admin\n", argv[2]);
 		return CLI_OK;
 	}
-	rc = admins_remove(cli->store, argv[2]);
+	rc = admins_remove(cli->store, platform, id);
 	if (rc < 0)
 		return cli_fail("cannot remove admin: %s", store_errmsg(cli->store));
 	if (rc == 0)

@@ -31,10 +31,11 @@ const struct cli_command cli_commands[] = {
 	    "unit invite NAME [--ttl 7d]",
 	    "list units; make a one-time invite code that binds a chat user to a unit" },
 	{ "admin", cmd_admin,
-	    "admin add USER_ID\n"
-	    "admin remove USER_ID\n"
+	    "admin add PLATFORM:USER_ID\n"
+	    "admin remove PLATFORM:USER_ID\n"
 	    "admin list",
-	    "campaign admins (may report for any unit and broadcast from chat)" },
+	    "campaign admins, e.g. telegram:123456789 or dingtalk:manager01 (may report for "
+	    "any unit and broadcast from chat, on that platform only)" },
 	{ "status", cmd_status,
 	    "status [--missing] [--json]",
 	    "days to the key date, overall progress, who has not reported" },
@@ -113,11 +114,7 @@ main(int argc, char **argv)
 	cli.cfg = cfg_load(config, err, sizeof(err));
 	if (cli.cfg == NULL)
 		return cli_fail("%s", err);
-	if (db == NULL)
-		db = getenv("CAMPAIGN_DB");
-	if (db == NULL || *db == '\0')
-		db = cli.cfg->store.db;
-	cli.db_path = db != NULL ? db : "./campaign.db";
+	cli.db_path = cfg_db_path(cli.cfg, db);
 	cli.now = clock_now();
 
 	argc -= optind;

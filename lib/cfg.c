@@ -16,6 +16,7 @@
 #include "campaign/caldate.h"
 #include "campaign/num.h"
 #include "campaign/topic.h"
+#include "campaign/users.h"
 #include "campaign/xmalloc.h"
 
 struct parse_ctx {
@@ -167,35 +168,131 @@ apply_store(struct cfg *cfg, const char *name, const char *value)
 	return NULL;
 }
 
+/* An http(s) base URL, stored without trailing slashes. */
+static const char *
+set_base_url(char **slot, const char *key, const char *value)
+{
+	static char why[96];
+	size_t len;
+
+	if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) {
+		snprintf(why, sizeof(why), "%s must start with http:// or https://", key);
+		return why;
+	}
+	set_str(slot, value);
+	len = strlen(*slot);
+	while (len > 0 && (*slot)[len - 1] == '/')
+		(*slot)[--len] = '\0';
+	return NULL;
+}
+
+static const char *
+set_drivers(struct cfg *cfg, const char *value)
+{
+	static const char *const known[] = { "console", "telegram", "dingtalk" };
+	size_t n;
+	char **items = split_list(value, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		bool ok = false;
+
+		for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++)
+			ok = ok || strcmp(items[i], known[k]) == 0;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(items[i], items[j]) == 0)
+				ok = false;
+		if (!ok) {
+			free_list(items, n);
+			return "drivers must list console, telegram or dingtalk, each once";
+		}
+	}
+	if (n == 0) {
+		free_list(items, n);
+		return "drivers must name at least one driver";
+	}
+	free_list(cfg->chat.drivers, cfg->chat.ndrivers);
+	cfg->chat.drivers = items;
+	cfg->chat.ndrivers = n;
+	return NULL;
+}
+
+static const char *
+set_admins(struct cfg *cfg, const char *value)
+{
+	static char why[320];
+	size_t n;
+	char **items = split_list(value, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		char platform[USERS_PLATFORM_MAX], msg[256];
+		const char *id;
+
+		if (users_ref_split(items[i], platform, &id, msg, sizeof(msg)) < 0) {
+			snprintf(why, sizeof(why), "%s", msg);
+			free_list(items, n);
+			return why;
+		}
+	}
+	free_list(cfg->chat.admins, cfg->chat.nadmins);
+	cfg->chat.admins = items;
+	cfg->chat.nadmins = n;
+	return NULL;
+}
+
 static const char *
 apply_chat(struct cfg *cfg, const char *name, const char *value)
 {
-	if (strcmp(name, "driver") == 0) {
-		if (strcmp(value, "console") != 0 && strcmp(value, "telegram") != 0)
-			return "driver must be console or telegram";
-		set_str(&cfg->chat.driver, value);
-	} else if (strcmp(name, "api_url") == 0) {
-		size_t len = strlen(value);
-
-		if (strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0)
-			return "api_url must start with http:// or https://";
-		set_str(&cfg->chat.api_url, value);
-		while (len > 0 && cfg->chat.api_url[len - 1] == '/')
-			cfg->chat.api_url[--len] = '\0';
-	} else if (strcmp(name, "token_file") == 0) {
-		set_str(&cfg->chat.token_file, value);
-	} else if (strcmp(name, "poll_timeout") == 0) {
-		if (num_parse_int(value, 1, 50, &cfg->chat.poll_timeout) < 0)
-			return "poll_timeout must be 1..50 seconds";
+	if (strcmp(name, "drivers") == 0) {
+		return set_drivers(cfg, value);
 	} else if (strcmp(name, "admins") == 0) {
-		free_list(cfg->chat.admins, cfg->chat.nadmins);
-		cfg->chat.admins = split_list(value, &cfg->chat.nadmins);
+		return set_admins(cfg, value);
 	} else if (strcmp(name, "rate_global") == 0) {
 		if (num_parse_int(value, 1, 1000, &cfg->chat.rate_global) < 0)
 			return "rate_global must be 1..1000 messages per second";
 	} else if (strcmp(name, "rate_group_per_min") == 0) {
 		if (num_parse_int(value, 1, 600, &cfg->chat.rate_group_per_min) < 0)
 			return "rate_group_per_min must be 1..600";
+	} else if (strcmp(name, "driver") == 0) {
+		return "driver is gone: write drivers = telegram (or a list: telegram, dingtalk)";
+	} else if (strcmp(name, "api_url") == 0 || strcmp(name, "token_file") == 0 ||
+	    strcmp(name, "poll_timeout") == 0) {
+		return "Telegram's keys moved: write this key under [telegram]";
+	} else {
+		return "unknown key";
+	}
+	return NULL;
+}
+
+static const char *
+apply_telegram(struct cfg *cfg, const char *name, const char *value)
+{
+	if (strcmp(name, "api_url") == 0)
+		return set_base_url(&cfg->telegram.api_url, "api_url", value);
+	if (strcmp(name, "token_file") == 0)
+		set_str(&cfg->telegram.token_file, value);
+	else if (strcmp(name, "poll_timeout") == 0) {
+		if (num_parse_int(value, 1, 50, &cfg->telegram.poll_timeout) < 0)
+			return "poll_timeout must be 1..50 seconds";
+	} else
+		return "unknown key";
+	return NULL;
+}
+
+static const char *
+apply_dingtalk(struct cfg *cfg, const char *name, const char *value)
+{
+	if (strcmp(name, "api_url") == 0)
+		return set_base_url(&cfg->dingtalk.api_url, "api_url", value);
+	if (strcmp(name, "client_id") == 0) {
+		if (!users_id_ok(value))
+			return "client_id must be the app's AppKey (no spaces)";
+		set_str(&cfg->dingtalk.client_id, value);
+	} else if (strcmp(name, "client_secret_file") == 0) {
+		set_str(&cfg->dingtalk.client_secret_file, value);
+	} else if (strcmp(name, "robot_code") == 0) {
+		if (*value != '\0' && !users_id_ok(value))
+			return "robot_code must be the robot's code (no spaces)";
+		set_str(&cfg->dingtalk.robot_code, value);
 	} else {
 		return "unknown key";
 	}
@@ -291,6 +388,10 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 		problem = apply_store(cfg, name, value);
 	else if (strcmp(section, "chat") == 0)
 		problem = apply_chat(cfg, name, value);
+	else if (strcmp(section, "telegram") == 0)
+		problem = apply_telegram(cfg, name, value);
+	else if (strcmp(section, "dingtalk") == 0)
+		problem = apply_dingtalk(cfg, name, value);
 	else if (strcmp(section, "mqtt") == 0)
 		problem = apply_mqtt(cfg, name, value);
 	else if (strcmp(section, "reminders") == 0)
@@ -329,9 +430,10 @@ cfg_defaults(void)
 	struct cfg *cfg = xcalloc(1, sizeof(*cfg));
 
 	cfg->log_level = LOG_LEVEL_INFO;
-	cfg->chat.driver = xstrdup("console");
-	cfg->chat.api_url = xstrdup("https://api.telegram.org");
-	cfg->chat.poll_timeout = 30;
+	set_drivers(cfg, "console");
+	cfg->telegram.api_url = xstrdup("https://api.telegram.org");
+	cfg->telegram.poll_timeout = 30;
+	cfg->dingtalk.api_url = xstrdup("https://api.dingtalk.com");
 	cfg->chat.rate_global = 30;
 	cfg->chat.rate_group_per_min = 20;
 	cfg->mqtt.host = xstrdup("127.0.0.1");
@@ -371,6 +473,11 @@ cfg_load(const char *path, char *err, size_t errlen)
 		    path, rc);
 		goto fail;
 	}
+	if (cfg_has_driver(cfg, "dingtalk") && cfg->dingtalk.client_id == NULL) {
+		snprintf(err, errlen, "%s: [dingtalk] client_id is required by the dingtalk driver "
+		    "(the app's AppKey)", path);
+		goto fail;
+	}
 	if ((cfg->mqtt.tls_cert == NULL) != (cfg->mqtt.tls_key == NULL)) {
 		snprintf(err, errlen, "%s: [mqtt] tls_cert and tls_key go together", path);
 		goto fail;
@@ -392,10 +499,14 @@ cfg_free(struct cfg *cfg)
 		return;
 	free(cfg->path);
 	free(cfg->store.db);
-	free(cfg->chat.driver);
-	free(cfg->chat.api_url);
-	free(cfg->chat.token_file);
+	free_list(cfg->chat.drivers, cfg->chat.ndrivers);
 	free_list(cfg->chat.admins, cfg->chat.nadmins);
+	free(cfg->telegram.api_url);
+	free(cfg->telegram.token_file);
+	free(cfg->dingtalk.client_id);
+	free(cfg->dingtalk.client_secret_file);
+	free(cfg->dingtalk.robot_code);
+	free(cfg->dingtalk.api_url);
 	free(cfg->mqtt.host);
 	free(cfg->mqtt.socket);
 	free(cfg->mqtt.client_id);
@@ -412,10 +523,39 @@ cfg_free(struct cfg *cfg)
 }
 
 bool
-cfg_is_admin(const struct cfg *cfg, const char *user_id)
+cfg_is_admin(const struct cfg *cfg, const char *platform, const char *user_id)
 {
-	for (size_t i = 0; i < cfg->chat.nadmins; i++)
-		if (strcmp(cfg->chat.admins[i], user_id) == 0)
+	size_t plen = strlen(platform);
+
+	for (size_t i = 0; i < cfg->chat.nadmins; i++) {
+		const char *ref = cfg->chat.admins[i];
+
+		if (strncmp(ref, platform, plen) == 0 && ref[plen] == ':' &&
+		    strcmp(ref + plen + 1, user_id) == 0)
+			return true;
+	}
+	return false;
+}
+
+const char *
+cfg_db_path(const struct cfg *cfg, const char *option)
+{
+	const char *env = getenv("CAMPAIGN_DB");
+
+	if (option != NULL && *option != '\0')
+		return option;
+	if (env != NULL && *env != '\0')
+		return env;
+	if (cfg != NULL && cfg->store.db != NULL && *cfg->store.db != '\0')
+		return cfg->store.db;
+	return "./campaign.db";
+}
+
+bool
+cfg_has_driver(const struct cfg *cfg, const char *driver)
+{
+	for (size_t i = 0; i < cfg->chat.ndrivers; i++)
+		if (strcmp(cfg->chat.drivers[i], driver) == 0)
 			return true;
 	return false;
 }

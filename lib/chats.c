@@ -212,11 +212,11 @@ chats_subscribed(struct store *s, struct chat_ref **out, size_t *n)
 }
 
 int
-chats_of_users(struct store *s, char *const *user_ids, size_t nusers, struct chat_ref **out,
+chats_of_users(struct store *s, char *const *user_refs, size_t nusers, struct chat_ref **out,
     size_t *n)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT platform, chat_id FROM chats "
-	    "WHERE active = 1 AND kind = 'private' AND user_id IN "
+	    "WHERE active = 1 AND kind = 'private' AND platform || ':' || user_id IN "
 	    "(SELECT value FROM json_each(?1)) ORDER BY 1, 2");
 	json_t *ids;
 	char *text;
@@ -229,7 +229,7 @@ chats_of_users(struct store *s, char *const *user_ids, size_t nusers, struct cha
 		return 0;
 	ids = json_array();
 	for (size_t i = 0; i < nusers; i++)
-		json_array_append_new(ids, json_string(user_ids[i]));
+		json_array_append_new(ids, json_string(user_refs[i]));
 	text = json_dumps(ids, JSON_COMPACT);
 	json_decref(ids);
 	if (text == NULL)

@@ -184,9 +184,27 @@ static const char *const migration_v2 =
     /* Campaign clock (unix seconds); a pending delivery is failed as expired after it. */
     "ALTER TABLE deliveries ADD COLUMN expires_at INTEGER;";
 
+/*
+ * v3: the platform is part of every identity. Admins were bare user ids, so
+ * Telegram user 123 would have been admin 123 on any platform; the rows of
+ * v2 were Telegram's (numeric ids) or the console's.
+ */
+static const char *const migration_v3 =
+    "CREATE TABLE admins_v3("
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  added_at INTEGER NOT NULL,"
+    "  PRIMARY KEY(platform, user_id)) WITHOUT ROWID;"
+    "INSERT INTO admins_v3(platform, user_id, added_at) "
+    "  SELECT CASE WHEN user_id GLOB '[0-9]*' OR user_id GLOB '-[0-9]*' "
+    "  THEN 'telegram' ELSE 'console' END, user_id, added_at FROM admins;"
+    "DROP TABLE admins;"
+    "ALTER TABLE admins_v3 RENAME TO admins;";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
+	migration_v3,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -1,6 +1,7 @@
 /* Chat users, unit bindings and admins (tables users, admins). */
 #include "campaign/users.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,55 @@ users_id_ok(const char *id)
 		if ((unsigned char)*p <= ' ' || *p == 0x7f)
 			return false;
 	return true;
+}
+
+static const char *const platforms[] = { "console", "telegram", "dingtalk", "wecom" };
+
+bool
+users_platform_known(const char *platform)
+{
+	for (size_t i = 0; i < sizeof(platforms) / sizeof(platforms[0]); i++)
+		if (strcmp(platform, platforms[i]) == 0)
+			return true;
+	return false;
+}
+
+const char *
+users_platforms_text(void)
+{
+	return "console, telegram, dingtalk, wecom";
+}
+
+int
+users_ref_split(const char *ref, char platform[USERS_PLATFORM_MAX], const char **id,
+    char *err, size_t errlen)
+{
+	const char *colon = strchr(ref, ':');
+	size_t len = colon != NULL ? (size_t)(colon - ref) : 0;
+
+	if (colon == NULL) {
+		snprintf(err, errlen, "\"%s\" names no platform: write platform:id, "
+		    "e.g. telegram:%s or dingtalk:%s", ref, ref, ref);
+		return -1;
+	}
+	if (len == 0 || len >= USERS_PLATFORM_MAX) {
+		snprintf(err, errlen, "\"%s\": the platform before \":\" is missing or too long "
+		    "(one of %s)", ref, users_platforms_text());
+		return -1;
+	}
+	memcpy(platform, ref, len);
+	platform[len] = '\0';
+	if (!users_platform_known(platform)) {
+		snprintf(err, errlen, "\"%s\": unknown platform \"%s\" (one of %s)", ref, platform,
+		    users_platforms_text());
+		return -1;
+	}
+	if (!users_id_ok(colon + 1)) {
+		snprintf(err, errlen, "\"%s\": \"%s\" is not a user id", ref, colon + 1);
+		return -1;
+	}
+	*id = colon + 1;
+	return 0;
 }
 
 int
@@ -117,58 +167,63 @@ users_count_bound(struct store *s, int64_t unit_id)
 }
 
 int
-admins_add(struct store *s, const char *user_id, time_t now)
+admins_add(struct store *s, const char *platform, const char *user_id, time_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, "INSERT OR IGNORE INTO admins(user_id, added_at) "
-	    "VALUES(?1, ?2)");
+	sqlite3_stmt *st = store_stmt(s, "INSERT OR IGNORE INTO admins(platform, user_id, "
+	    "added_at) VALUES(?1, ?2, ?3)");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (int64_t)now);
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)now);
 	return store_step_done(s, st, "add admin");
 }
 
 int
-admins_remove(struct store *s, const char *user_id)
+admins_remove(struct store *s, const char *platform, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "DELETE FROM admins WHERE user_id = ?1");
+	sqlite3_stmt *st = store_stmt(s, "DELETE FROM admins WHERE platform = ?1 AND user_id = ?2");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
 	if (store_step_done(s, st, "remove admin") < 0)
 		return -1;
 	return sqlite3_changes(store_db(s)) > 0 ? 1 : 0;
 }
 
 int
-admins_is(struct store *s, const char *user_id)
+admins_is(struct store *s, const char *platform, const char *user_id)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM admins WHERE user_id = ?1");
+	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM admins WHERE platform = ?1 AND "
+	    "user_id = ?2");
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_text(st, 1, user_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
-admins_list(struct store *s, char ***ids, size_t *n)
+admins_list(struct store *s, char ***refs, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT user_id FROM admins ORDER BY added_at, user_id");
+	sqlite3_stmt *st = store_stmt(s, "SELECT platform || ':' || user_id FROM admins "
+	    "ORDER BY added_at, platform, user_id");
 	int rc;
 
-	*ids = NULL;
+	*refs = NULL;
 	*n = 0;
 	if (st == NULL)
 		return -1;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*ids = xreallocarray(*ids, *n + 1, sizeof(**ids));
-		(*ids)[(*n)++] = store_column_text(st, 0);
+		*refs = xreallocarray(*refs, *n + 1, sizeof(**refs));
+		(*refs)[(*n)++] = store_column_text(st, 0);
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? 0 : -1;

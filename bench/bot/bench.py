@@ -134,8 +134,8 @@ def start_campaign_bot(args):
     def start(url, db, env, tmp):
         cfg = os.path.join(tmp, "bot.ini")
         with open(cfg, "w") as f:
-            f.write("[log]\nlevel = warn\n[chat]\ndriver = telegram\napi_url = %s\n"
-                    "poll_timeout = 1\nrate_global = 1000\n" % url)
+            f.write("[log]\nlevel = warn\n[chat]\ndrivers = telegram\nrate_global = 1000\n"
+                    "[telegram]\napi_url = %s\npoll_timeout = 1\n" % url)
         return subprocess.Popen([args.bot, "--config", cfg], env=env)
     return start
 

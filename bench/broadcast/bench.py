@@ -101,7 +101,7 @@ def main():
                                                       "ms": args.rtt, "times": "always"}]})
         ini = os.path.join(tmp, "bot.ini")
         with open(ini, "w") as f:
-            f.write("[chat]\ndriver = telegram\napi_url = %s\npoll_timeout = 5\n"
+            f.write("[chat]\ndrivers = telegram\n[telegram]\napi_url = %s\npoll_timeout = 5\n"
                     "[log]\nlevel = warn\n" % url)
         bot = subprocess.Popen([args.bot, "--config", ini], env=env,
                                stderr=open(os.path.join(tmp, "bot.log"), "w"))

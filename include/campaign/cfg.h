@@ -24,15 +24,26 @@ struct cfg {
 	} store;
 
 	struct {
-		char *driver;           /* "console" or "telegram" */
+		char **drivers;         /* console, telegram, dingtalk: each runs on the one loop */
+		size_t ndrivers;
+		char **admins;          /* "platform:id" identities allowed to administer */
+		size_t nadmins;
+		int rate_global;        /* messages per second, all chats of one platform */
+		int rate_group_per_min; /* messages per minute to one group */
+	} chat;
+
+	struct {
 		char *api_url;          /* Bot API base URL, no trailing slash */
 		char *token_file;       /* NULL: TELEGRAM_BOT_TOKEN only */
 		int poll_timeout;       /* long-poll seconds, 1..50 */
-		char **admins;          /* user ids allowed to administer from chat */
-		size_t nadmins;
-		int rate_global;        /* messages per second, all chats */
-		int rate_group_per_min; /* messages per minute to one group */
-	} chat;
+	} telegram;
+
+	struct {
+		char *client_id;        /* the app's AppKey */
+		char *client_secret_file; /* NULL: DINGTALK_CLIENT_SECRET only */
+		char *robot_code;       /* NULL: the client id */
+		char *api_url;          /* gateway, token and robot APIs; no trailing slash */
+	} dingtalk;
 
 	struct {
 		char *host;
@@ -67,8 +78,16 @@ struct cfg {
 /* Loads path (NULL: defaults only). NULL with "file:line: message" in err on error. */
 struct cfg *cfg_load(const char *path, char *err, size_t errlen);
 void cfg_free(struct cfg *cfg);
-/* True if user_id is listed in [chat] admins. */
-bool cfg_is_admin(const struct cfg *cfg, const char *user_id);
+/* True if platform:user_id is listed in [chat] admins. */
+bool cfg_is_admin(const struct cfg *cfg, const char *platform, const char *user_id);
+/*
+ * The database every program uses: the --db option, else $CAMPAIGN_DB, else
+ * [store] db, else ./campaign.db; an empty value counts as unset everywhere.
+ * Borrowed from option, the environment or cfg.
+ */
+const char *cfg_db_path(const struct cfg *cfg, const char *option);
+/* True if [chat] drivers names this driver. */
+bool cfg_has_driver(const struct cfg *cfg, const char *driver);
 /*
  * Reads a one-line secret file (token, password): trailing newline removed.
  * NULL with a message in err on error; the message never contains the secret.

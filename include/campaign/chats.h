@@ -64,8 +64,8 @@ int chats_targets(struct store *s, const int64_t *units, size_t nunits,
 int chats_of_unit(struct store *s, int64_t unit_id, struct chat_ref **out, size_t *n);
 /* Every active subscribed chat. Owned array. */
 int chats_subscribed(struct store *s, struct chat_ref **out, size_t *n);
-/* The active private chats of these users, on any platform (admins). Owned array. */
-int chats_of_users(struct store *s, char *const *user_ids, size_t nusers,
+/* The active private chats of these "platform:id" users (admins). Owned array. */
+int chats_of_users(struct store *s, char *const *user_refs, size_t nusers,
     struct chat_ref **out, size_t *n);
 void chat_refs_free(struct chat_ref *refs, size_t n);
 

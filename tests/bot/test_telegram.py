@@ -151,7 +151,7 @@ class Env:
     def config(self, extra=""):
         path = os.path.join(self.tmp, "bot.ini")
         with open(path, "w") as f:
-            f.write("[chat]\ndriver = telegram\napi_url = %s\npoll_timeout = 1\n%s\n"
+            f.write("[telegram]\napi_url = %s\npoll_timeout = 1\n[chat]\ndrivers = telegram\n%s\n"
                     % (self.fake.url, extra))
         return path
 
@@ -301,7 +301,7 @@ def check_config(env):
     token_file = os.path.join(env.tmp, "token")
     with open(token_file, "w") as f:
         f.write(TOKEN + "\n")
-    cfg2 = env.config("token_file = " + token_file)
+    cfg2 = env.config("[telegram]\ntoken_file = " + token_file)
     r = subprocess.run([env.args.bot, "--config", cfg2, "-n"], env=no_token,
                        capture_output=True)
     check(r.returncode == 0, "token_file: %r" % r.stderr)
@@ -309,7 +309,7 @@ def check_config(env):
         f.write("pol_timeout = 5\n")
     r = subprocess.run([env.args.bot, "--config", cfg2, "-n"], env=no_token,
                        capture_output=True)
-    check(r.returncode == 1 and b"bot.ini:6: [chat] pol_timeout: unknown key" in r.stderr,
+    check(r.returncode == 1 and b"bot.ini:8: [telegram] pol_timeout: unknown key" in r.stderr,
           "bad key: %r" % r.stderr)
     with open(env.outputs[-1], "ab") as f:
         f.write(r.stdout + r.stderr)

@@ -308,7 +308,10 @@ status_counts_and_reasons(void **state)
 	assert_int_equal(broadcast_get(f->store, 99, &none), 0);
 }
 
-/* A database written by schema v1 (before broadcasts) opens and upgrades in place. */
+/*
+ * A database written by schema v1 (before broadcasts and before identities
+ * named their platform) opens and upgrades in place.
+ */
 static void
 v1_database_upgrades(void **state)
 {
@@ -326,18 +329,23 @@ v1_database_upgrades(void **state)
 	    "INSERT INTO chats(platform, chat_id, kind, subscribed, created_at) "
 	    "VALUES('telegram', '-5', 'group', 1, 1);"
 	    "INSERT INTO deliveries(platform, chat_id, kind, text, created_at) "
-	    "VALUES('telegram', '-5', 'reply', 'queued before the upgrade', 1);",
+	    "VALUES('telegram', '-5', 'reply', 'queued before the upgrade', 1);"
+	    "INSERT INTO admins(user_id, added_at) VALUES('123456789', 1), ('local', 2);",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(store_schema_latest(), 2);
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), store_schema_latest());
 	/* What was queued survives, without an expiry; the new tables work. */
 	assert_int_equal(outbox_chat_head(s, "telegram", "-5", &d), 1);
 	assert_string_equal(d.text, "queued before the upgrade");
 	assert_int_equal(d.expires_at, 0);
 	delivery_clear(&d);
+	/* Bare admin ids were Telegram's (numeric) or the console's; no other platform's. */
+	assert_int_equal(admins_is(s, "telegram", "123456789"), 1);
+	assert_int_equal(admins_is(s, "console", "local"), 1);
+	assert_int_equal(admins_is(s, "dingtalk", "123456789"), 0);
+	assert_int_equal(admins_is(s, "telegram", "local"), 0);
 	assert_int_equal(store_exec(s, "INSERT INTO reminders_sent(task_id, unit_id, kind, day, "
 	    "sent_at) VALUES('2.4', 1, 'before-7', 21100, 1)"), 0);
 	assert_int_equal(store_exec(s, "INSERT INTO broadcasts(text, created_at, chats, "
@@ -346,7 +354,7 @@ v1_database_upgrades(void **state)
 	/* Opening it again migrates nothing. */
 	s = store_open(path, err, sizeof(err));
 	assert_non_null(s);
-	assert_int_equal(store_schema_version(s), 2);
+	assert_int_equal(store_schema_version(s), store_schema_latest());
 	store_close(s);
 }
 

@@ -219,7 +219,7 @@ def chat_broadcast(env):
     staff = list(range(60000, 60150))
     groups = [-61000, -61001]
     populate(env, fake, staff, groups)
-    env.start_bot(extra_cfg="admins = 777")
+    env.start_bot(extra_cfg="admins = telegram:777")
     wait_until(lambda: fake.state()["long_poll_waiting"], 20, "the first long poll")
     text = "明天上午9點召開推進會 <請帶材料> & 準時"
     fake.updates({"text": "/broadcast 我也想发", "user_id": 888},
@@ -303,7 +303,7 @@ def reminders(env):
     def at(now, want, texts=()):
         env.env["CAMPAIGN_NOW"] = now
         ticks = env.bot_log().count("scheduler: tick at " + now)
-        env.start_bot(extra_cfg="admins = 900")
+        env.start_bot(extra_cfg="admins = telegram:900")
         wait_until(lambda: env.bot_log().count("scheduler: tick at " + now) > ticks, 20,
                    "the first tick at " + now)
         wait_until(lambda: pending(env) == 0, 30, "the reminders to go out")

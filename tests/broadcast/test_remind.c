@@ -104,7 +104,7 @@ people(struct fixture *f)
 	assert_int_equal(chats_seen(f->db->store, "telegram", "-500", CHAT_GROUP, "办公室", NULL,
 	    false, 1), 0);
 	assert_int_equal(chats_set_subscribed(f->db->store, "telegram", "-500", true, 1), 0);
-	assert_int_equal(admins_add(f->db->store, "900", 1), 0);
+	assert_int_equal(admins_add(f->db->store, "telegram", "900", 1), 0);
 	assert_int_equal(chats_seen(f->db->store, "telegram", "900", CHAT_PRIVATE, NULL, "900",
 	    false, 1), 0);
 }
@@ -316,7 +316,7 @@ digest_waits_for_an_admin(void **state)
 	    "'escalation'"), 0);
 	assert_int_equal(st.events, 7);       /* the reminders still go to MQTT */
 	f->cfg->chat.admins = calloc(1, sizeof(char *));
-	f->cfg->chat.admins[0] = strdup("777");
+	f->cfg->chat.admins[0] = strdup("telegram:777");
 	f->cfg->chat.nadmins = 1;
 	assert_int_equal(chats_seen(f->db->store, "telegram", "777", CHAT_PRIVATE, NULL, "777",
 	    false, 1), 0);

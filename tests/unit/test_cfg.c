@@ -47,8 +47,10 @@ test_defaults(void **state)
 
 	(void)state;
 	assert_non_null(cfg);
-	assert_string_equal(cfg->chat.driver, "console");
-	assert_int_equal(cfg->chat.poll_timeout, 30);
+	assert_int_equal(cfg->chat.ndrivers, 1);
+	assert_string_equal(cfg->chat.drivers[0], "console");
+	assert_int_equal(cfg->telegram.poll_timeout, 30);
+	assert_string_equal(cfg->dingtalk.api_url, "https://api.dingtalk.com");
 	assert_string_equal(cfg->mqtt.host, "127.0.0.1");
 	assert_int_equal(cfg->mqtt.port, 1883);
 	assert_int_equal(cfg->mqtt.qos, 1);
@@ -67,8 +69,12 @@ test_full_file(void **state)
 	struct cfg *cfg = load(
 	    "; campaign config\n"
 	    "[store]\ndb = /var/lib/campaign/campaign.db\n"
-	    "[chat]\ndriver = telegram\napi_url = http://127.0.0.1:8081/\n"
-	    "token_file = /etc/campaign/token\npoll_timeout = 50\nadmins = 111, 222 ,333\n"
+	    "[chat]\ndrivers = telegram, dingtalk\n"
+	    "admins = telegram:111, dingtalk:manager01 ,telegram:333\n"
+	    "[telegram]\napi_url = http://127.0.0.1:8081/\n"
+	    "token_file = /etc/campaign/token\npoll_timeout = 50\n"
+	    "[dingtalk]\nclient_id = dingabc123\nclient_secret_file = /etc/campaign/dt\n"
+	    "api_url = http://127.0.0.1:9000//\n"
 	    "[mqtt]\nhost = broker\nport = 8883\nusername = bridge\npassword_file = /etc/pw\n"
 	    "tls_ca = /etc/ca.pem\ntopic_prefix = city/fupinri\nqos = 2\nprotocol = 3.1.1\n"
 	    "[reminders]\nat = 08:30\ndays_before = 1, 7, 3\nescalate_after = 2\n"
@@ -80,12 +86,21 @@ test_full_file(void **state)
 	if (cfg == NULL)
 		fail_msg("%s", err);
 	assert_string_equal(cfg->store.db, "/var/lib/campaign/campaign.db");
-	assert_string_equal(cfg->chat.driver, "telegram");
-	assert_string_equal(cfg->chat.api_url, "http://127.0.0.1:8081");
+	assert_true(cfg_has_driver(cfg, "telegram"));
+	assert_true(cfg_has_driver(cfg, "dingtalk"));
+	assert_false(cfg_has_driver(cfg, "console"));
+	assert_string_equal(cfg->telegram.api_url, "http://127.0.0.1:8081");
+	assert_string_equal(cfg->dingtalk.api_url, "http://127.0.0.1:9000");
+	assert_string_equal(cfg->dingtalk.client_id, "dingabc123");
+	assert_null(cfg->dingtalk.robot_code);
 	assert_int_equal(cfg->chat.nadmins, 3);
-	assert_string_equal(cfg->chat.admins[1], "222");
-	assert_true(cfg_is_admin(cfg, "333"));
-	assert_false(cfg_is_admin(cfg, "33"));
+	assert_string_equal(cfg->chat.admins[1], "dingtalk:manager01");
+	assert_true(cfg_is_admin(cfg, "telegram", "333"));
+	assert_false(cfg_is_admin(cfg, "telegram", "33"));
+	/* An admin on one platform is not an admin on another. */
+	assert_true(cfg_is_admin(cfg, "dingtalk", "manager01"));
+	assert_false(cfg_is_admin(cfg, "telegram", "manager01"));
+	assert_false(cfg_is_admin(cfg, "dingtalk", "111"));
 	assert_int_equal(cfg->mqtt.port, 8883);
 	assert_int_equal(cfg->mqtt.protocol, CFG_MQTT_V311);
 	assert_string_equal(cfg->mqtt.topic_prefix, "city/fupinri");
@@ -119,7 +134,16 @@ test_errors_name_file_and_line(void **state)
 	expect_error("[chat]\n\ntokn_file = x\n", ":3:", "unknown key");
 	expect_error("[mqtt]\nport = 99999\n", ":2:", "port");
 	expect_error("[mqtt]\nport = 12ab\n", ":2:", "port");
-	expect_error("[chat]\npoll_timeout = 90\n", ":2:", "poll_timeout");
+	expect_error("[telegram]\npoll_timeout = 90\n", ":2:", "poll_timeout");
+	/* The keys of before several platforms say what to write instead. */
+	expect_error("[chat]\ndriver = telegram\n", ":2:", "drivers = telegram");
+	expect_error("[chat]\ntoken_file = /x\n", ":2:", "under [telegram]");
+	expect_error("[chat]\napi_url = http://x\n", ":2:", "under [telegram]");
+	expect_error("[chat]\nadmins = 123\n", ":2:", "telegram:123");
+	expect_error("[chat]\nadmins = matrix:1\n", ":2:", "unknown platform");
+	expect_error("[chat]\ndrivers = telegram, telegram\n", ":2:", "each once");
+	expect_error("[chat]\ndrivers = irc\n", ":2:", "drivers");
+	expect_error("[chat]\ndrivers = dingtalk\n", "", "client_id");
 	expect_error("[reminders]\nat = 9am\n", ":2:", "HH:MM");
 	expect_error("[reminders]\nholidays = 2027-02-30\n", ":2:", "holidays");
 	expect_error("[mqtt]\ntopic_prefix = a/#\n", ":2:", "topic_prefix");

@@ -1,0 +1,161 @@
+/*
+ * The driver registry (see registry.h): one entry per platform, each with a
+ * check of its section and secret and a constructor. Secrets are read here
+ * and handed to the driver, which keeps its own copy; ours is wiped.
+ */
+#include "registry.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/xmalloc.h"
+#include "driver_console.h"
+#include "driver_telegram.h"
+
+struct driver_entry {
+	const char *name;
+	bool exclusive;
+	/* The secret (owned), or NULL with err; NULL function: needs none. */
+	char *(*secret)(const struct cfg *cfg, char *err, size_t errlen);
+	struct driver *(*open)(const struct driver_host *host, const struct cfg *cfg,
+	    const struct driver_args *a, const char *secret);
+};
+
+static void
+secret_free(char *secret)
+{
+	if (secret == NULL)
+		return;
+	explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
+/* The secret from env, else from file; names both when neither is set. */
+static char *
+secret_read(const char *env_name, const char *file, const char *what, char *err,
+    size_t errlen)
+{
+	const char *env = getenv(env_name);
+
+	if (env != NULL && *env != '\0')
+		return xstrdup(env);
+	if (file != NULL)
+		return cfg_read_secret(file, err, errlen);
+	snprintf(err, errlen, "%s: set %s or the config's file for it", what, env_name);
+	return NULL;
+}
+
+/* Telegram's token: $TELEGRAM_BOT_TOKEN, else [telegram] token_file. */
+static char *
+telegram_token(const struct cfg *cfg, char *err, size_t errlen)
+{
+	char *token = secret_read("TELEGRAM_BOT_TOKEN", cfg->telegram.token_file,
+	    "the telegram driver needs a bot token ([telegram] token_file; get one from "
+	    "@BotFather)", err, errlen);
+	size_t len;
+
+	if (token == NULL)
+		return NULL;
+	len = strlen(token);
+	for (const char *p = token; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != ':' && *p != '_' && *p != '-') {
+			snprintf(err, errlen, "the bot token has characters a token cannot have "
+			    "(expected 123456789:AA..., letters, digits, _ and -)");
+			secret_free(token);
+			return NULL;
+		}
+	}
+	if (len < 8 || len > 200) {
+		snprintf(err, errlen, "the bot token has an impossible length");
+		secret_free(token);
+		return NULL;
+	}
+	return token;
+}
+
+static struct driver *
+open_console(const struct driver_host *host, const struct cfg *cfg,
+    const struct driver_args *a, const char *secret)
+{
+	(void)cfg;
+	(void)secret;
+	return driver_console_new(host, a->console_user, a->console_admin);
+}
+
+static struct driver *
+open_telegram(const struct driver_host *host, const struct cfg *cfg,
+    const struct driver_args *a, const char *token)
+{
+	(void)a;
+	return driver_telegram_new(host, cfg->telegram.api_url, token,
+	    cfg->telegram.poll_timeout, cfg->chat.rate_global, cfg->chat.rate_group_per_min);
+}
+
+static const struct driver_entry entries[] = {
+	{ "console", false, NULL, open_console },
+	{ "telegram", true, telegram_token, open_telegram },
+};
+
+static const struct driver_entry *
+find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(entries) / sizeof(entries[0]); i++)
+		if (strcmp(entries[i].name, name) == 0)
+			return &entries[i];
+	return NULL;
+}
+
+bool
+registry_known(const char *name)
+{
+	return find(name) != NULL;
+}
+
+bool
+registry_exclusive(const char *name)
+{
+	const struct driver_entry *e = find(name);
+
+	return e != NULL && e->exclusive;
+}
+
+int
+registry_check(const char *name, const struct cfg *cfg, char *err, size_t errlen)
+{
+	const struct driver_entry *e = find(name);
+	char *secret;
+
+	if (e == NULL) {
+		snprintf(err, errlen, "unknown driver \"%s\"", name);
+		return -1;
+	}
+	if (e->secret == NULL)
+		return 0;
+	if ((secret = e->secret(cfg, err, errlen)) == NULL)
+		return -1;
+	secret_free(secret);
+	return 0;
+}
+
+struct driver *
+registry_open(const char *name, const struct driver_host *host, const struct cfg *cfg,
+    const struct driver_args *a, char *err, size_t errlen)
+{
+	const struct driver_entry *e = find(name);
+	struct driver *d;
+	char *secret = NULL;
+
+	if (e == NULL) {
+		snprintf(err, errlen, "unknown driver \"%s\"", name);
+		return NULL;
+	}
+	if (e->secret != NULL && (secret = e->secret(cfg, err, errlen)) == NULL)
+		return NULL;
+	d = e->open(host, cfg, a, secret);
+	secret_free(secret);
+	if (d == NULL)
+		snprintf(err, errlen, "the %s driver could not be created", name);
+	return d;
+}
