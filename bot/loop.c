@@ -19,12 +19,15 @@ struct watch {
 	int fd;
 	loop_fd_cb *cb;
 	void *arg;
+	loop_fd_events_cb *ecb;  /* instead of cb: also reports writability */
+	bool want_write;
 };
 
 struct transfer {
 	CURL *easy;
 	loop_curl_cb *cb;
 	void *arg;
+	bool keep;              /* CONNECT_ONLY: stays in the multi when done */
 };
 
 struct loop_timer {
@@ -79,7 +82,23 @@ loop_watch_fd(struct loop *l, int fd, loop_fd_cb *cb, void *arg)
 		return;
 	if (l->nwatches == MAX_FDS)
 		fatalx("loop", "too many watched descriptors");
-	l->watches[l->nwatches++] = (struct watch){ fd, cb, arg };
+	l->watches[l->nwatches++] = (struct watch){ fd, cb, arg, NULL, false };
+}
+
+void
+loop_watch_fd_events(struct loop *l, int fd, bool want_write, loop_fd_events_cb *cb, void *arg)
+{
+	if (fd < 0)
+		return;
+	for (size_t i = 0; i < l->nwatches; i++) {
+		if (l->watches[i].fd == fd && l->watches[i].ecb != NULL) {
+			l->watches[i] = (struct watch){ fd, NULL, arg, cb, want_write };
+			return;
+		}
+	}
+	if (l->nwatches == MAX_FDS)
+		fatalx("loop", "too many watched descriptors");
+	l->watches[l->nwatches++] = (struct watch){ fd, NULL, arg, cb, want_write };
 }
 
 void
@@ -144,8 +163,8 @@ loop_timer_free(struct loop_timer *t)
 	free(t);
 }
 
-int
-loop_curl_add(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg)
+static int
+add_transfer(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg, bool keep)
 {
 	CURLMcode rc = curl_multi_add_handle(l->multi, easy);
 
@@ -154,19 +173,33 @@ loop_curl_add(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg)
 		return -1;
 	}
 	l->transfers = xreallocarray(l->transfers, l->ntransfers + 1, sizeof(*l->transfers));
-	l->transfers[l->ntransfers++] = (struct transfer){ easy, cb, arg };
+	l->transfers[l->ntransfers++] = (struct transfer){ easy, cb, arg, keep };
 	return 0;
 }
 
-/* Forgets a transfer; true if it was known (its callback is then ours to call). */
+int
+loop_curl_add(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg)
+{
+	return add_transfer(l, easy, cb, arg, false);
+}
+
+int
+loop_curl_add_connect_only(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg)
+{
+	return add_transfer(l, easy, cb, arg, true);
+}
+
+/* Forgets a transfer; true if it was known (its callback is then ours to call).
+ * A finished CONNECT_ONLY transfer stays in the multi (done), unless aborted. */
 static bool
-forget(struct loop *l, CURL *easy, struct transfer *out)
+forget(struct loop *l, CURL *easy, bool done, struct transfer *out)
 {
 	for (size_t i = 0; i < l->ntransfers; i++) {
 		if (l->transfers[i].easy == easy) {
 			*out = l->transfers[i];
 			l->transfers[i] = l->transfers[--l->ntransfers];
-			curl_multi_remove_handle(l->multi, easy);
+			if (!done || !out->keep)
+				curl_multi_remove_handle(l->multi, easy);
 			return true;
 		}
 	}
@@ -178,7 +211,7 @@ loop_curl_remove(struct loop *l, CURL *easy)
 {
 	struct transfer t;
 
-	forget(l, easy, &t);
+	forget(l, easy, false, &t);
 }
 
 int64_t
@@ -235,7 +268,7 @@ finish_transfers(struct loop *l)
 		CURLcode result = msg->data.result;
 		CURL *easy = msg->easy_handle;
 
-		if (forget(l, easy, &t))
+		if (forget(l, easy, true, &t))
 			t.cb(t.arg, easy, result);
 	}
 }
@@ -245,27 +278,37 @@ loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct curl_waitfd fds[MAX_FDS];
 	struct watch ready[MAX_FDS];
+	short revents[MAX_FDS];
 	size_t nready = 0, n = l->nwatches;
 	int running;
 	CURLMcode rc;
 
 	l->now = clock_mono_ms();
 	for (size_t i = 0; i < n; i++)
-		fds[i] = (struct curl_waitfd){ .fd = l->watches[i].fd, .events = CURL_WAIT_POLLIN };
+		fds[i] = (struct curl_waitfd){ .fd = l->watches[i].fd,
+		    .events = CURL_WAIT_POLLIN | (l->watches[i].want_write ? CURL_WAIT_POLLOUT : 0) };
 	rc = curl_multi_poll(l->multi, fds, (unsigned)n, wait_ms(l, max_wait_ms), NULL);
 	if (rc != CURLM_OK)
 		log_warnx("loop", "curl_multi_poll: %s", curl_multi_strerror(rc));
 	l->now = clock_mono_ms();
 	/* Collect first: a callback may change the watch list. */
 	for (size_t i = 0; i < n; i++)
-		if (fds[i].revents != 0)
+		if (fds[i].revents != 0) {
+			revents[nready] = fds[i].revents;
 			ready[nready++] = l->watches[i];
+		}
 	for (size_t i = 0; i < nready; i++) {
 		bool still = false;
 
 		for (size_t k = 0; k < l->nwatches; k++)
-			still |= l->watches[k].fd == ready[i].fd && l->watches[k].cb == ready[i].cb;
-		if (still)
+			still |= l->watches[k].fd == ready[i].fd && l->watches[k].cb == ready[i].cb &&
+			    l->watches[k].ecb == ready[i].ecb;
+		if (!still)
+			continue;
+		if (ready[i].ecb != NULL)
+			ready[i].ecb(ready[i].arg, ready[i].fd, (revents[i] & ~CURL_WAIT_POLLOUT) != 0,
+			    (revents[i] & CURL_WAIT_POLLOUT) != 0);
+		else
 			ready[i].cb(ready[i].arg, ready[i].fd);
 	}
 	if (l->ntransfers > 0) {

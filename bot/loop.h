@@ -16,6 +16,8 @@ struct loop;
 struct loop_timer;
 
 typedef void loop_fd_cb(void *arg, int fd);
+/* The fd is readable (or hung up) and/or writable. */
+typedef void loop_fd_events_cb(void *arg, int fd, bool readable, bool writable);
 typedef void loop_timer_cb(void *arg);
 /* A transfer ended: result is curl's code for it. */
 typedef void loop_curl_cb(void *arg, CURL *easy, CURLcode result);
@@ -25,6 +27,9 @@ void loop_free(struct loop *l);
 /* Calls cb when fd is readable (or hung up). One watch per fd. */
 void loop_watch_fd(struct loop *l, int fd, loop_fd_cb *cb, void *arg);
 void loop_unwatch_fd(struct loop *l, int fd);
+/* Like loop_watch_fd, and also for write readiness while want_write. Called
+ * again for a fd it watches, it updates want_write, cb and arg. */
+void loop_watch_fd_events(struct loop *l, int fd, bool want_write, loop_fd_events_cb *cb, void *arg);
 
 struct loop_timer *loop_timer_new(struct loop *l, loop_timer_cb *cb, void *arg);
 /* Arms (or re-arms) the timer for the monotonic time at_ms; -1 disarms. */
@@ -35,6 +40,10 @@ void loop_timer_free(struct loop_timer *t);
 
 /* Starts a transfer; cb is called once when it ends. */
 int loop_curl_add(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg);
+/* The same for a CURLOPT_CONNECT_ONLY transfer: when it ends the handle stays
+ * in the multi, because libcurl closes such a connection when its handle
+ * leaves; curl_easy_cleanup takes it out (before loop_free). */
+int loop_curl_add_connect_only(struct loop *l, CURL *easy, loop_curl_cb *cb, void *arg);
 /* Aborts a transfer without calling its callback. */
 void loop_curl_remove(struct loop *l, CURL *easy);
 
