@@ -57,6 +57,8 @@ struct chat_out {
 	const char *text;
 	bool markup;            /* chat markup (markup.h), else plain */
 	const char *reply_to;   /* platform message id to quote; may be NULL */
+	bool is_reply;          /* an answer to a message (else a broadcast or reminder) */
+	bool group;             /* the chat is a group or channel, not a private chat */
 };
 
 enum send_status {

@@ -12,6 +12,7 @@
 
 #include "campaign/xmalloc.h"
 #include "driver_console.h"
+#include "driver_dingtalk.h"
 #include "driver_telegram.h"
 
 struct driver_entry {
@@ -75,6 +76,14 @@ telegram_token(const struct cfg *cfg, char *err, size_t errlen)
 	return token;
 }
 
+static char *
+dingtalk_secret(const struct cfg *cfg, char *err, size_t errlen)
+{
+	return secret_read("DINGTALK_CLIENT_SECRET", cfg->dingtalk.client_secret_file,
+	    "the dingtalk driver needs the app's AppSecret ([dingtalk] client_secret_file)",
+	    err, errlen);
+}
+
 static struct driver *
 open_console(const struct driver_host *host, const struct cfg *cfg,
     const struct driver_args *a, const char *secret)
@@ -93,9 +102,18 @@ open_telegram(const struct driver_host *host, const struct cfg *cfg,
 	    cfg->telegram.poll_timeout, cfg->chat.rate_global, cfg->chat.rate_group_per_min);
 }
 
+static struct driver *
+open_dingtalk(const struct driver_host *host, const struct cfg *cfg,
+    const struct driver_args *a, const char *secret)
+{
+	(void)a;
+	return driver_dingtalk_new(host, cfg, secret);
+}
+
 static const struct driver_entry entries[] = {
 	{ "console", false, NULL, open_console },
 	{ "telegram", true, telegram_token, open_telegram },
+	{ "dingtalk", true, dingtalk_secret, open_dingtalk },
 };
 
 static const struct driver_entry *

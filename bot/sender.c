@@ -262,6 +262,7 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		.delivery_id = d->id, .part = d->parts_sent, .nparts = (int)n,
 		.chat_id = d->chat_id, .text = pieces[d->parts_sent], .markup = d->markup,
 		.reply_to = d->parts_sent == 0 ? d->reply_to : NULL,
+		.is_reply = strcmp(d->kind, OUTBOX_REPLY) == 0, .group = is_group(d),
 	};
 	if (drv->ops->send(drv, &out) == 0) {
 		f = &s->flights[s->nflights++];
