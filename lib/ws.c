@@ -645,6 +645,7 @@ ws_new(const struct ws_config *c, const struct ws_handler *h, char *err, size_t 
 	CURL *e;
 
 	if (prepare(w, c, &url, err, errlen) != 0) {
+		curl_free(url);
 		ws_free(w);
 		return NULL;
 	}
@@ -676,6 +677,7 @@ ws_new_on_fd(const struct ws_config *c, const struct ws_handler *h, int fd, char
 	w->fd = fd;
 	w->own_fd = true;
 	if (prepare(w, c, &url, err, errlen) != 0) {
+		curl_free(url);
 		ws_free(w);
 		return NULL;
 	}
