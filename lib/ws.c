@@ -71,7 +71,7 @@ struct ws {
 	char end_why[WHY_MAX];
 };
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;

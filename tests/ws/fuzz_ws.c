@@ -6,7 +6,8 @@
  * (server frames) in the same write, so the bytes that come with the
  * answer are decoded too. Odd: the rest is the whole answer (the header
  * parser). Then EOF. Whatever the bytes: no crash, leak or UB; closed()
- * exactly once with a code a user could see; no message over max_message.
+ * exactly once with a code a user could see; a correct answer always
+ * opens; no message over max_message.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -27,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 struct state {
 	struct ws *w;
+	bool opened;
 	int closed;
 	int code;
 	size_t messages;
@@ -45,6 +47,14 @@ on_message(void *arg, const char *data, size_t len, bool binary)
 		ws_close(s->w, 4000, "asked to");
 	else if (s->messages % 3 == 0)
 		ws_send_text(s->w, data, len);  /* exercises masking and partial writes */
+}
+
+static void
+on_open(void *arg)
+{
+	struct state *s = arg;
+
+	s->opened = true;
 }
 
 static void
@@ -98,7 +108,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct state s = { 0 };
 	struct ws_config cfg = { .url = "ws://fuzz.test/v1/stream?ticket=t", .max_message = MAX_MESSAGE };
-	struct ws_handler h = { &s, NULL, on_message, on_closed };
+	struct ws_handler h = { &s, on_open, on_message, on_closed };
 	char request[4096], accept[64], err[256];
 	char *out = NULL;
 	size_t outlen = 0, off = 0, reqlen;
@@ -146,6 +156,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (s.closed != 1)
 		abort();                        /* EOF always ends it, exactly once */
+	if (data[0] % 2 == 0 && !s.opened)
+		abort();                        /* a correct answer always opens */
 	ws_io(s.w, true, true);                 /* nothing more after closed() */
 	if (s.closed != 1)
 		abort();
