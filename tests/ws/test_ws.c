@@ -48,6 +48,9 @@ struct client {
 	const char *send_on_open;
 	bool echo_big;          /* send a big message back as it came */
 	const char *close_after; /* ws_close(1000, "done") after this message */
+	char side_url[128];     /* after open, a plain HTTP transfer on the same multi */
+	struct loop_timer *side;
+	bool side_done;
 };
 
 static const char *
@@ -204,12 +207,52 @@ on_connected(void *arg, CURL *easy, CURLcode result)
 	rewatch(c);
 }
 
+static size_t
+sink(char *p, size_t size, size_t n, void *arg)
+{
+	(void)p;
+	(void)arg;
+	return size * n;
+}
+
+static void
+on_side_done(void *arg, CURL *easy, CURLcode result)
+{
+	struct client *c = arg;
+
+	(void)result;           /* any answer will do: the point is the WebSocket after it */
+	curl_easy_cleanup(easy);
+	c->side_done = true;
+	assert_int_equal(ws_send_text(c->w, "still here", 10), 0);
+	rewatch(c);
+}
+
+/* An HTTP request to the same host and port, on the same multi, with a
+ * connection cache that takes any idle connection for dead: the WebSocket's
+ * connection must be neither reused nor pruned. */
+static void
+start_side(void *arg)
+{
+	struct client *c = arg;
+	CURL *e = curl_easy_init();
+
+	assert_non_null(e);
+	curl_easy_setopt(e, CURLOPT_URL, c->side_url);
+	curl_easy_setopt(e, CURLOPT_MAXAGE_CONN, 0L);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sink);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 5000L);
+	assert_int_equal(loop_curl_add(c->loop, e, on_side_done, c), 0);
+}
+
 static void
 on_open(void *arg)
 {
 	struct client *c = arg;
 
 	c->opened = true;
+	if (c->side_url[0] != '\0')
+		loop_timer_after(c->side, 1100);    /* the cache's idle age counts whole seconds */
 	if (c->send_on_open != NULL)
 		assert_int_equal(ws_send_text(c->w, c->send_on_open, strlen(c->send_on_open)), 0);
 }
@@ -251,9 +294,10 @@ on_closed(void *arg, int code, const char *why)
 static void
 run(struct client *c, const char *url, const char *ca_file, size_t max_message, long timeout_ms)
 {
+	static const char *const extra[] = { "X-Campaign-Test: 1", NULL };
 	struct ws_config cfg = {
 		.url = url, .ca_file = ca_file, .connect_timeout_ms = timeout_ms,
-		.max_message = max_message, .user_agent = "campaign-bot-test",
+		.max_message = max_message, .user_agent = "campaign-bot-test", .headers = extra,
 	};
 	struct ws_handler h = { c, on_open, on_message, on_closed };
 	char err[256];
@@ -262,6 +306,7 @@ run(struct client *c, const char *url, const char *ca_file, size_t max_message, 
 	c->fd = -1;
 	c->loop = loop_new();
 	c->deadline = loop_timer_new(c->loop, on_deadline, c);
+	c->side = loop_timer_new(c->loop, start_side, c);
 	c->w = ws_new(&cfg, &h, err, sizeof(err));
 	assert_non_null(c->w);
 	assert_int_equal(loop_curl_add_connect_only(c->loop, ws_easy(c->w), on_connected, c), 0);
@@ -270,6 +315,7 @@ run(struct client *c, const char *url, const char *ca_file, size_t max_message, 
 	assert_true(c->closed);
 	ws_free(c->w);                  /* after ws_io returned: never from a callback */
 	loop_timer_free(c->deadline);
+	loop_timer_free(c->side);
 	loop_free(c->loop);
 }
 
@@ -347,6 +393,25 @@ test_tls_unknown_ca(void **state)
 	assert_int_equal(c.code, 1006);
 	assert_non_null(strstr(c.why, "connect to localhost failed"));
 	assert_non_null(strcasestr(c.why, "certificate"));
+	client_done(&c);
+	server_stop(&s);
+}
+
+/* The bot runs its HTTP calls on the multi that holds the WebSocket. */
+static void
+test_shared_multi(void **state)
+{
+	struct server s;
+	struct client c = { .close_after = "still here" };
+
+	(void)state;
+	server_start(&s, "echo", false);
+	snprintf(c.side_url, sizeof(c.side_url), "http://127.0.0.1:%d/", s.port);
+	run(&c, url_for(&s, "ws", "127.0.0.1"), NULL, 0, 5000);
+	assert_true(c.side_done);
+	assert_string_equal(c.last, "still here");
+	assert_int_equal(c.code, 1000);
+	expect_server_ok(&s);
 	client_done(&c);
 	server_stop(&s);
 }
@@ -524,6 +589,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_tls_echo),
 		cmocka_unit_test(test_tls_unknown_ca),
+		cmocka_unit_test(test_shared_multi),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_big),
 		cmocka_unit_test(test_oversize),

@@ -65,7 +65,14 @@ def make_tls(d):
 # ---- cases played over a real websockets connection ----
 
 async def case_echo(ws):
-    """Echoes every message; the client closes with 1000 "done"."""
+    """Echoes every message; the client closes with 1000 "done". Checks the
+    request the client made: path and query, its User-Agent and extra header."""
+    asked = (ws.path, ws.request_headers.get("User-Agent"),
+             ws.request_headers.get("X-Campaign-Test"))
+    if asked != ("/v1/stream?ticket=t-123", "campaign-bot-test", "1"):
+        await ws.close(1008, "unexpected request")
+        result(False, f"request was {asked}")
+        return
     try:
         async for msg in ws:
             await ws.send(msg)
