@@ -298,7 +298,15 @@ class Hub:
         if kind == "reset":
             # A frame header announcing the whole frame, part of its payload, then RST.
             data = self.bot_message(dict(a.get("message") or {"text": "lost in a reset"}))
-            payload = self.frame("CALLBACK", TOPIC_ROBOT, data)["text"].encode()
+            f = self.frame("CALLBACK", TOPIC_ROBOT, data)
+            payload = f["text"].encode()
+            with st.lock:
+                st.frames[f["messageId"]] = {"type": "CALLBACK", "topic": TOPIC_ROBOT, "acked": False,
+                                             "pushed": 1, "first_pushed": now(), "last_pushed": now(),
+                                             "connection": c.id, "msgId": data["msgId"], "cut": True}
+                st.record("push", connection=c.id, messageId=f["messageId"], type="CALLBACK",
+                          topic=TOPIC_ROBOT, bytes=len(payload), repeat=False, msgId=data["msgId"],
+                          cut=True)
             n = len(payload)
             head = b"\x81" + (bytes([n]) if n < 126 else
                               b"\x7e" + struct.pack("!H", n) if n < 65536 else
@@ -310,7 +318,8 @@ class Hub:
             await asyncio.sleep(0.05)
             transport.abort()
             c.status = "closed"
-            return {"fault": kind, "connection": c.id, "sent_bytes": len(head) + n // 2, "of": n}
+            return {"fault": kind, "connection": c.id, "sent_bytes": len(head) + n // 2, "of": n,
+                    "msgId": data["msgId"], "messageId": f["messageId"]}
         raise ValueError("unknown fault %r" % (kind,))
 
     def drop(self, c, why):
@@ -666,7 +675,8 @@ class Server(ThreadingHTTPServer):
                 "connections": self.hub.conn_states(),
                 "open_connections": sum(1 for c in self.hub.conns.values() if c.status == "open"),
                 "pending": len(self.hub.pending), "sent": len(st.sent), "acks": len(st.acks),
-                "unacked": st.unacked(), "violations": list(st.violations),
+                "unacked": st.unacked(), "pings_unanswered": st.pings_unanswered(),
+                "violations": list(st.violations),
                 "counters": dict(st.counters), "tokens_valid": sum(1 for e in st.tokens.values() if e > now()),
                 "uptime": now() - st.started}
 

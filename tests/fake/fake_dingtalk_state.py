@@ -317,6 +317,10 @@ class State:
                 for k, f in self.frames.items()
                 if not f["acked"] and f["type"] != "SYSTEM"]
 
+    def pings_unanswered(self):
+        return sum(1 for f in self.frames.values()
+                   if f["type"] == "SYSTEM" and f["topic"] == "ping" and not f["acked"])
+
     # -- sends ------------------------------------------------------------------
     def add_sent(self, via, **fields):
         entry = {"index": len(self.sent), "via": via, "time": now(), "wall_ms": wall_ms()}

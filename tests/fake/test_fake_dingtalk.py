@@ -374,6 +374,51 @@ class Stream(Base):
         self.assertEqual(self.fake.wait(acks=2)["violations"], [])
 
 
+class Periodic(Base):
+    extra = ("--ping-interval", "0.3")
+
+    def test_periodic_pings_counted_until_answered(self):
+        url = self.url()
+
+        async def go():
+            async with websockets.connect(url) as ws:
+                f = await self.recv(ws)
+                self.assertEqual(f["headers"]["topic"], "ping")
+                g = await self.recv(ws)
+                await ws.send(ack_for(g, json.loads(g["data"])))
+                return f, g
+        f, g = run(go())
+        st = self.fake.wait(acks=1)
+        self.assertGreaterEqual(st["pings_unanswered"], 1)
+        self.assertEqual(st["acks"], 1)
+        self.assertEqual(st["violations"], [])
+
+    def test_drop_and_unacked_reset_message(self):
+        url = self.url()
+
+        async def go():
+            async with websockets.connect(url) as ws:
+                await asyncio.sleep(0.1)
+                r = self.fake.fault(fault="reset", message={"text": "half"})
+                with self.assertRaises(websockets.exceptions.ConnectionClosed):
+                    while True:
+                        await self.recv(ws, timeout=5)
+                return r
+        r = run(go())
+        st = self.fake.state()
+        self.assertEqual([u["msgId"] for u in st["unacked"]], [r["msgId"]])
+
+        async def drop():
+            async with websockets.connect(self.url()) as ws:
+                await asyncio.sleep(0.1)
+                self.fake.fault(fault="drop")
+                with self.assertRaises(websockets.exceptions.ConnectionClosed):
+                    while True:
+                        await self.recv(ws, timeout=5)
+        run(drop())
+        self.assertEqual(len(self.fake.log("drop")), 1)
+
+
 class Webhooks(Base):
     def test_session_webhook_expires(self):
         r = self.inject(text="hi", webhook_ttl=0.5)
@@ -383,6 +428,13 @@ class Webhooks(Base):
         status, body = self.fake.api(path, {"msgtype": "text", "text": {"content": "late"}})
         self.assertEqual((status, body["errcode"]), (200, 300001))
         self.assertEqual([s["text"] for s in self.fake.sent()], ["ok"])
+
+    def test_expire_webhooks_fault(self):
+        r = self.inject(text="hi")
+        self.fake.fault(fault="expire_webhooks")
+        path = r["sessionWebhook"][len(self.fake.url):]
+        self.assertEqual(self.fake.api(path, {"msgtype": "text", "text": {"content": "x"}})[1]["errcode"],
+                         300001)
 
     def test_session_webhook_refuses_empty(self):
         r = self.inject(text="hi")
@@ -413,6 +465,14 @@ class RobotApi(Base):
         status, r = self.batch(a, ["u1"])
         self.assertEqual((status, r["code"]), (400, "InvalidAuthentication"))
         self.assertEqual(self.batch(self.token(), ["u1"])[0], 200)
+
+    def test_api_5xx_rule(self):
+        tok = self.token()
+        self.fake.fault(fault="api_5xx", api="batchSend", status=502)
+        status, r = self.batch(tok, ["u1"])
+        self.assertEqual((status, r["code"]), (502, "systemError"))
+        self.assertEqual(self.batch(tok, ["u1"])[0], 200)
+        self.assertEqual(len(self.fake.sent()), 1)
 
     def test_missing_token_header(self):
         status, r = self.fake.api("/v1.0/robot/oToMessages/batchSend", {})
