@@ -28,7 +28,7 @@
 #include "campaign/xmalloc.h"
 #include "ws_test.h"
 
-#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+#define WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 #define HEAD_MAX (16 * 1024)            /* the Upgrade answer's status and headers */
 #define READ_CHUNK 4096
 #define DEFAULT_TIMEOUT_MS 10000L
@@ -71,7 +71,7 @@ struct ws {
 	char end_why[WHY_MAX];
 };
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 set_err(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
@@ -312,17 +312,6 @@ frames_io(struct ws *w)
 			finish(w);
 			return;
 		}
-		if (!wslay_event_get_close_received(w->ctx) && !wslay_event_get_read_enabled(w->ctx)) {
-			/* wslay failed the connection (oversize, bad frame, bad UTF-8) and
-			 * queued a close frame: report the code it sends. */
-			int code = wslay_event_get_status_code_sent(w->ctx);
-
-			if (code == WSLAY_CODE_MESSAGE_TOO_BIG)
-				note_end(w, code, "incoming message over max_message (%zu bytes)",
-				    w->max_message);
-			else
-				note_end(w, code, "%s", failure_text(code));
-		}
 	}
 	if (wslay_event_want_write(w->ctx)) {
 		w->io_why[0] = '\0';
@@ -332,6 +321,18 @@ frames_io(struct ws *w)
 			finish(w);
 			return;
 		}
+	}
+	if (!w->ending && !wslay_event_get_read_enabled(w->ctx) &&
+	    !wslay_event_get_close_received(w->ctx) && wslay_event_get_close_sent(w->ctx)) {
+		/* wslay failed the connection (oversize, bad frame, bad UTF-8) and
+		 * sent a close frame: report its code. */
+		int code = wslay_event_get_status_code_sent(w->ctx);
+
+		if (code == WSLAY_CODE_MESSAGE_TOO_BIG)
+			note_end(w, code, "incoming message over max_message (%zu bytes)",
+			    w->max_message);
+		else
+			note_end(w, code, "%s", failure_text(code));
 	}
 	/* Over once our last frame is out, after the peer's close or our failure. */
 	if (w->ending && !wslay_event_want_write(w->ctx))
@@ -644,6 +645,7 @@ ws_new(const struct ws_config *c, const struct ws_handler *h, char *err, size_t 
 	CURL *e;
 
 	if (prepare(w, c, &url, err, errlen) != 0) {
+		curl_free(url);
 		ws_free(w);
 		return NULL;
 	}
@@ -675,6 +677,7 @@ ws_new_on_fd(const struct ws_config *c, const struct ws_handler *h, int fd, char
 	w->fd = fd;
 	w->own_fd = true;
 	if (prepare(w, c, &url, err, errlen) != 0) {
+		curl_free(url);
 		ws_free(w);
 		return NULL;
 	}
@@ -691,6 +694,8 @@ ws_new_on_fd(const struct ws_config *c, const struct ws_handler *h, int fd, char
 }
 
 /* ---- the API ---- */
+
+static void step(struct ws *w);
 
 CURL *
 ws_easy(struct ws *w)
@@ -724,8 +729,7 @@ ws_connected(struct ws *w, CURLcode result)
 	w->deadline = clock_mono_ms() + w->timeout_ms;
 	/* Writing now also ties the connection to the handle, so libcurl's
 	 * connection cache never takes it for an idle one and prunes it. */
-	handshake_io(w);
-	report(w);
+	step(w);
 }
 
 int
@@ -754,13 +758,15 @@ ws_deadline(const struct ws *w)
 	return w->deadline;
 }
 
-void
-ws_io(struct ws *w, bool readable, bool writable)
+/*
+ * One step of I/O in whatever phase we are. Both directions are tried
+ * whatever poll said: reads stop at EAGAIN, a write that would block costs
+ * one call, and frame bytes that came with the answer are decoded at once
+ * (poll would not report them again).
+ */
+static void
+step(struct ws *w)
 {
-	(void)readable;
-	(void)writable;
-	/* Both directions are tried whatever poll said: reads stop at EAGAIN,
-	 * and a write that would block costs one call. */
 	if (w->state == WS_HANDSHAKE)
 		handshake_io(w);
 	if (w->state == WS_OPEN || w->state == WS_CLOSING)
@@ -775,6 +781,14 @@ ws_io(struct ws *w, bool readable, bool writable)
 		finish(w);
 	}
 	report(w);
+}
+
+void
+ws_io(struct ws *w, bool readable, bool writable)
+{
+	(void)readable;
+	(void)writable;
+	step(w);
 }
 
 int

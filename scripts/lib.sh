@@ -5,13 +5,16 @@
 CAMPAIGN_PACKAGES=(
   build-essential cmake pkg-config
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
-  libcurl4-openssl-dev libmosquitto-dev libssl-dev
+  libcurl4-openssl-dev libmosquitto-dev libssl-dev libwslay-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
 )
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
 CAMPAIGN_TEST_PACKAGES=(
   sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
+  python3-websockets nodejs
 )
+# npm runs the official DingTalk SDK check; NodeSource's nodejs already provides it.
+command -v npm >/dev/null 2>&1 || CAMPAIGN_TEST_PACKAGES+=(npm)
 
 as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi

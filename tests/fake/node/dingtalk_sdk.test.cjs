@@ -1,0 +1,176 @@
+// The fake DingTalk (tests/fake/fake_dingtalk.py) held honest by DingTalk's
+// official Node SDK (npm dingtalk-stream, version pinned in package-lock.json).
+// Run through run_sdk_test.sh (it does `npm ci` into a build directory).
+//
+// The SDK's gateway URL is a constant (dist/constants.cjs); the test points it
+// at the fake in memory and changes nothing else in the package. Strict use:
+// any console.warn/console.error from the SDK (it reports socket and protocol
+// errors there), any uncaught exception or unhandled rejection fails the test,
+// and the SDK runs with its own keep-alive (WebSocket pings) switched on.
+'use strict';
+
+const test = require('node:test');
+const assert = require('node:assert/strict');
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const { createRequire } = require('node:module');
+
+const modules = process.env.DT_NODE_MODULES;
+const fakePath = process.env.DT_FAKE;
+const tmp = fs.mkdtempSync(path.join(process.env.DT_TMP || require('node:os').tmpdir(), 'sdk-'));
+const sdkRequire = createRequire(path.join(modules, 'campaign-anchor.js'));
+const sdk = sdkRequire('dingtalk-stream');
+const constants = sdkRequire('dingtalk-stream/constants');
+
+const CLIENT_ID = 'dingsdktestapp0001';
+const SECRET = 'sdk-test-secret-' + process.pid;
+
+const problems = [];
+for (const level of ['warn', 'error']) {
+  const orig = console[level];
+  console[level] = (...args) => {
+    problems.push(level + ': ' + args.map(String).join(' '));
+    orig.apply(console, args);
+  };
+}
+// The SDK starts a keep-alive interval per connection and clears only the last
+// one on disconnect(), so after a reconnect one interval outlives the client
+// (dingtalk-stream 2.1.5, dist/client.cjs _connect/disconnect). Unref the
+// intervals so that leak cannot keep this process alive; nothing else changes.
+const realSetInterval = global.setInterval;
+global.setInterval = (...args) => {
+  const id = realSetInterval(...args);
+  if (id && typeof id.unref === 'function') id.unref();
+  return id;
+};
+process.on('uncaughtException', (e) => problems.push('uncaught: ' + e.stack));
+process.on('unhandledRejection', (e) => problems.push('unhandled rejection: ' + (e && e.stack)));
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function startFake() {
+  const portFile = path.join(tmp, 'port');
+  const secretFile = path.join(tmp, 'secret');
+  fs.writeFileSync(secretFile, SECRET + '\n');
+  const log = fs.openSync(path.join(tmp, 'fake.log'), 'w');
+  const proc = spawn('/usr/bin/python3', [fakePath, '--port-file', portFile,
+    '--client-id', CLIENT_ID, '--client-secret-file', secretFile,
+    '--disconnect-grace', '1', '--event-retry', '30', '--max-lifetime', '150'],
+  { stdio: ['ignore', log, log] });
+  for (let i = 0; i < 500 && !fs.existsSync(portFile); i++) await sleep(20);
+  const port = Number(fs.readFileSync(portFile, 'utf8'));
+  assert.ok(port > 0, 'the fake did not start');
+  return { proc, base: `http://127.0.0.1:${port}` };
+}
+
+async function control(base, method, what, body) {
+  const res = await fetch(base + '/control/' + what, {
+    method,
+    headers: { 'Content-Type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  assert.equal(res.status, 200, `control ${what}: ${res.status}`);
+  return res.json();
+}
+
+async function waitFor(base, conds, timeout = 20) {
+  const q = Object.entries(conds).map(([k, v]) => `${k}=${v}`).join('&');
+  const r = await control(base, 'GET', `wait?${q}&timeout=${timeout}`);
+  assert.ok(r.ok, `timed out waiting for ${q}: ${JSON.stringify(r.state)}`);
+  return r.state;
+}
+
+test('the official SDK connects to the fake, ACKs, replies, answers pings and reconnects', async (t) => {
+  const fake = await startFake();
+  t.after(() => fake.proc.kill('SIGTERM'));
+  constants.GATEWAY_URL = fake.base + '/v1.0/gateway/connections/open';
+
+  const client = new sdk.DWClient({ clientId: CLIENT_ID, clientSecret: SECRET, keepAlive: true });
+  t.after(() => client.disconnect());
+  const received = [];
+  const events = [];
+  client.registerAllEventListener((msg) => {
+    events.push(msg);
+    return { status: sdk.EventAck.SUCCESS, message: 'ok' };
+  });
+  client.registerCallbackListener(sdk.TOPIC_ROBOT, async (res) => {
+    const data = JSON.parse(res.data);
+    received.push({ headers: res.headers, data });
+    const answer = await fetch(data.sessionWebhook, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({
+        msgtype: 'markdown',
+        markdown: { title: '回复', text: `**收到** ${data.text.content.trim()}` },
+      }),
+    });
+    const body = await answer.json();
+    assert.equal(body.errcode, 0);
+    client.socketCallBackResponse(res.headers.messageId, null);
+  });
+  await client.connect();
+  let st = await waitFor(fake.base, { connects: 1, open_connections: 1 });
+  assert.equal(st.counters.open, 1);
+
+  // A private message: received, replied through the session webhook, ACKed.
+  const inj = await control(fake.base, 'POST', 'messages', {
+    messages: [{ staff_id: 'manager01', nick: '王经理', text: '/tasks' }],
+  });
+  st = await waitFor(fake.base, { acks: 1, sent: 1 });
+  assert.equal(received.length, 1);
+  assert.equal(received[0].data.msgId, inj.results[0].msgId);
+  assert.equal(received[0].data.senderStaffId, 'manager01');
+  const acks = (await control(fake.base, 'GET', 'acks')).acks;
+  assert.deepEqual(acks[0].problems, []);
+  assert.equal(acks[0].msgId, inj.results[0].msgId);
+  assert.equal(acks[0].data, '{"response":null}');
+  const sent = (await control(fake.base, 'GET', 'sent')).sent;
+  assert.equal(sent[0].via, 'webhook');
+  assert.equal(sent[0].replyTo, inj.results[0].msgId);
+  assert.equal(sent[0].text, '**收到** /tasks');
+
+  // A group message that @s the bot.
+  await control(fake.base, 'POST', 'messages', {
+    messages: [{ type: 'group', conversation_id: 'cidUNITA==', staff_id: 'li01', text: '/due' }],
+  });
+  await waitFor(fake.base, { acks: 2, sent: 2 });
+  assert.equal(received[1].data.conversationType, '2');
+  assert.equal(received[1].data.text.content, ' /due');
+
+  // An event: the SDK ACKs it by itself with status SUCCESS.
+  await control(fake.base, 'POST', 'events', { events: [{ eventType: 'user_add_org' }] });
+  await waitFor(fake.base, { acks: 3 });
+  assert.equal(events.length, 1);
+  assert.equal(events[0].headers.eventType, 'user_add_org');
+
+  // A SYSTEM ping: the SDK echoes the opaque.
+  const ping = (await control(fake.base, 'POST', 'faults', {
+    faults: [{ fault: 'ping', opaque: 'opaque-42' }],
+  })).results[0];
+  await waitFor(fake.base, { acks: 4 });
+  const pingAck = (await control(fake.base, 'GET', 'acks?since=3')).acks[0];
+  assert.equal(pingAck.messageId, ping.messageId);
+  assert.equal(pingAck.type, 'SYSTEM');
+  assert.deepEqual(pingAck.problems, []);
+
+  // disconnect: the fake drops the connection after its grace, the SDK opens a
+  // new connection with a new ticket and gets the next message there.
+  await control(fake.base, 'POST', 'faults', { faults: [{ fault: 'disconnect' }] });
+  st = await waitFor(fake.base, { closes: 1, opens: 2, connects: 2, open_connections: 1 });
+  assert.equal(st.counters.connect_refused || 0, 0);
+  await control(fake.base, 'POST', 'messages', {
+    messages: [{ staff_id: 'manager01', text: '/report 1.1 完成' }],
+  });
+  st = await waitFor(fake.base, { acks: 5, sent: 3 });
+  const last = (await control(fake.base, 'GET', 'acks?since=4')).acks[0];
+  assert.equal(last.connection, 2);
+  assert.deepEqual(last.problems, []);
+
+  st = await control(fake.base, 'GET', 'state');
+  assert.deepEqual(st.violations, []);
+  assert.deepEqual(st.unacked, []);
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,23 @@
+#!/bin/sh
+# Runs dingtalk_sdk.test.cjs: DingTalk's official Node SDK (npm dingtalk-stream,
+# pinned in package-lock.json) against tests/fake/fake_dingtalk.py.
+# usage: run_sdk_test.sh WORKDIR
+# `npm ci` installs into WORKDIR (a build directory, never the source tree), once
+# per lock file; the npm cache lives there too, so a second run works offline.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+work=${1:?usage: run_sdk_test.sh WORKDIR}
+mkdir -p "$work"
+work=$(cd "$work" && pwd)
+stamp="$work/node_modules/.campaign-lock"
+if ! cmp -s "$here/package-lock.json" "$stamp" 2>/dev/null; then
+  cp "$here/package.json" "$here/package-lock.json" "$work/"
+  (cd "$work" && npm ci --no-audit --no-fund --prefer-offline --cache "$work/.npm-cache" \
+     --loglevel=error)
+  cp "$here/package-lock.json" "$stamp"
+fi
+export DT_NODE_MODULES="$work/node_modules"
+export DT_FAKE="$here/../fake_dingtalk.py"
+export DT_TMP="$work/tmp"
+mkdir -p "$DT_TMP"
+exec node --test "$here/dingtalk_sdk.test.cjs"
