@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/random.h>
 
 #include "campaign/chats.h"
+#include "campaign/backoff.h"
 #include "campaign/clock.h"
 #include "campaign/log.h"
 #include "campaign/xmalloc.h"
@@ -52,31 +52,13 @@ struct telegram {
 
 static void next_step(struct telegram *t);
 
-static int64_t
-jitter(int64_t ms)
-{
-	uint32_t r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
-	return (int64_t)((double)ms * (0.8 + 0.4 * (double)(r % 1000) / 1000.0));
-}
-
 /* Tries the current step again after an exponential, jittered pause. */
 static void
 back_off(struct telegram *t, int64_t at_least_ms)
 {
-	double ms = 1000;
+	int64_t ms = backoff_ms(++t->failures, 1000, BACKOFF_MAX_MS);
 
-	t->failures++;
-	for (int i = 1; i < t->failures && ms < BACKOFF_MAX_MS; i++)
-		ms *= 1.5;
-	if (ms > BACKOFF_MAX_MS)
-		ms = BACKOFF_MAX_MS;
-	ms = (double)jitter((int64_t)ms);
-	if (ms < (double)at_least_ms)
-		ms = (double)at_least_ms;
-	loop_timer_after(t->retry, (int64_t)ms);
+	loop_timer_after(t->retry, ms < at_least_ms ? at_least_ms : ms);
 }
 
 static void
@@ -331,7 +313,7 @@ receive_failed(struct telegram *t, const struct tg_result *r)
 	if (r->outcome == TG_API_ERROR && r->error_code == 401) {
 		log_error("telegram", "%s: the token was revoked? retrying in a minute",
 		    r->detail);
-		loop_timer_after(t->retry, jitter(60000));
+		loop_timer_after(t->retry, backoff_jitter(60000));
 		return;
 	}
 	log_warnx("telegram", "%s; retrying", r->detail);

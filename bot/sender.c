@@ -16,8 +16,8 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
+#include "campaign/backoff.h"
 #include "campaign/chats.h"
 #include "campaign/clock.h"
 #include "campaign/log.h"
@@ -27,7 +27,7 @@
 #include "pacer.h"
 
 #define HEADS_MAX 512
-#define MAX_IN_FLIGHT 8
+#define MAX_IN_FLIGHT 20       /* a DingTalk batchSend takes 20 staff */
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 60000
 #define GIVE_UP_ATTEMPTS 1500   /* ~a day of retries at the longest backoff */
@@ -355,22 +355,6 @@ sender_idle(const struct sender *s)
 	return !s->kicked && s->nflights == 0 && s->ready_at < 0;
 }
 
-static int64_t
-backoff_ms(int failures)
-{
-	double ms = BACKOFF_FIRST_MS;
-	uint32_t r = 0;
-
-	for (int i = 1; i < failures && ms < BACKOFF_MAX_MS; i++)
-		ms *= 1.5;
-	if (ms > BACKOFF_MAX_MS)
-		ms = BACKOFF_MAX_MS;
-	/* ±20% jitter, so many bots (or restarts) do not retry in step. */
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
-	return (int64_t)(ms * (0.8 + 0.4 * (double)(r % 1000) / 1000.0));
-}
-
 static void
 chat_gone(struct sender *s, const struct flight *f, const char *detail)
 {
@@ -460,7 +444,7 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 		break;
 	case SEND_TRANSIENT:
 		s->failures++;
-		wait = backoff_ms(s->failures);
+		wait = backoff_ms(s->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
 		pacer_pause(s->pacer, now + wait);
 		if (f.attempts + 1 >= GIVE_UP_ATTEMPTS) {
 			log_warnx("sender", "delivery %lld to %s: giving up after %d attempts (%s)",

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "campaign/backoff.h"
 #include "campaign/log.h"
 #include "campaign/xmalloc.h"
 
@@ -42,7 +43,6 @@ struct mqtt {
 	int64_t next_attempt_ms;
 	int64_t since_ms;               /* CONNECTING since */
 	int64_t next_misc_ms;
-	int backoff_ms;
 	unsigned attempts;              /* failed attempts since the last CONNACK */
 	int refused;                    /* CONNACK refusal of this attempt, or 0 */
 
@@ -216,7 +216,6 @@ mqtt_new(struct mqtt_settings *settings)
 		snprintf(m->where, sizeof(m->where), "%s:%d%s", m->set.host, m->set.port,
 		    m->set.tls_ca != NULL ? " (TLS)" : "");
 	m->state = MQTT_WAITING;
-	m->backoff_ms = BACKOFF_MIN_MS;
 	m->rebuild = true;
 	return m;
 }
@@ -275,19 +274,23 @@ describe(int rc, int err)
 static void
 connection_down(struct mqtt *m, int rc, int err, int64_t now)
 {
+	/* The same jittered pause as the chat drivers: bridges never reconnect in step. */
+	int64_t pause = backoff_ms((int)m->attempts + 1, BACKOFF_MIN_MS, BACKOFF_MAX_MS);
+	int secs = (int)((pause + 500) / 1000);
+
 	if (m->refused != 0)
 		log_error("mqtt", "%s refused the connection: %s (%s %d)%s; retrying in %d s "
 		    "(attempt %u)", m->where, m->set.protocol == 5 ?
 		    mosquitto_reason_string(m->refused) : mosquitto_connack_string(m->refused),
 		    m->set.protocol == 5 ? "reason" : "code", m->refused,
 		    m->set.username != NULL ? "; check username and password_file" : "",
-		    m->backoff_ms / 1000, m->attempts + 1);
+		    secs, m->attempts + 1);
 	else if (m->state == MQTT_CONNECTED)
 		log_warnx("mqtt", "connection to %s lost: %s; reconnecting in %d s", m->where,
-		    describe(rc, err), m->backoff_ms / 1000);
+		    describe(rc, err), secs);
 	else
 		log_warnx("mqtt", "cannot connect to %s: %s; retrying in %d s (attempt %u)",
-		    m->where, describe(rc, err), m->backoff_ms / 1000, m->attempts + 1);
+		    m->where, describe(rc, err), secs, m->attempts + 1);
 	if (needs_rebuild(rc, err))
 		m->rebuild = true;
 	/* QoS 0 packets still queued are discarded at reconnect (mqtt.md §0.3). */
@@ -296,8 +299,7 @@ connection_down(struct mqtt *m, int rc, int err, int64_t now)
 	m->state = MQTT_WAITING;
 	m->refused = 0;
 	m->attempts++;
-	m->next_attempt_ms = now + m->backoff_ms;
-	m->backoff_ms = m->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : m->backoff_ms * 2;
+	m->next_attempt_ms = now + pause;
 	m->cb_disconnect = false;
 }
 
@@ -347,8 +349,7 @@ connack(struct mqtt *m, int rc)
 		    m->set.client_id, m->set.protocol == 5 ? "5" : "3.1.1", m->set.qos);
 		m->state = MQTT_CONNECTED;
 		m->connect_edge = true;
-		m->backoff_ms = BACKOFF_MIN_MS;
-		m->attempts = 0;
+			m->attempts = 0;
 		return;
 	}
 	/* The library closes the socket next; connection_down logs and schedules the retry. */

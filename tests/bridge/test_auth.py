@@ -25,7 +25,8 @@ class Auth(BridgeTest):
         self.assertIsNone(bridge.proc.poll(), "the bridge keeps running")
         self.assertIn(refusal, log)
         self.assertIn("check username and password_file", log)
-        self.assertIn("retrying in 2 s", log, "capped exponential backoff")
+        # Jittered x1.5 backoff (lib/backoff.c): the second pause is 1.2-1.8 s.
+        self.assertRegex(log, r"retrying in [12] s \(attempt 2\)", "a growing backoff")
         self.assertEqual(self.work.event_states(), {1: 0}, "the event waits in the outbox")
 
         self.work.file("mqtt.pw", RIGHT + "\n")
