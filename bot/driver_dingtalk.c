@@ -12,30 +12,25 @@
  * silent for longer than the ping interval allows lead to a new ticket,
  * with capped backoff and jitter.
  *
- * Sending: a reply goes through the message's sessionWebhook while it is
- * valid; anything else (reminders, broadcasts, a late reply) through the
- * robot APIs with a cached access token: oToMessages/batchSend to a staff
- * member, groupMessages/send to a group. Chat ids: a private chat is the
- * staff id (what batchSend takes), a group its openConversationId.
+ * Sending is dingtalk_send.c. Chat ids: a private chat is the staff id
+ * (what batchSend takes), a group its openConversationId.
  */
 #include "driver_dingtalk.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include <jansson.h>
 
+#include "campaign/backoff.h"
 #include "campaign/chats.h"
 #include "campaign/clock.h"
 #include "campaign/log.h"
-#include "campaign/markup.h"
 #include "campaign/num.h"
 #include "campaign/ws.h"
 #include "campaign/xmalloc.h"
-#include "http_json.h"
+#include "dingtalk.h"
 
 #define BOT_TOPIC "/v1.0/im/bot/messages/get"
 #define ANSWER_MAX (256 * 1024)
@@ -44,144 +39,16 @@
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 60000
 #define SILENCE_MS 90000        /* the gateway pings well within this */
-#define TOKEN_MARGIN_S 300      /* renew this long before expireIn */
-#define WEBHOOK_MARGIN_MS 60000 /* a session webhook this close to expiry is not used */
-#define QPS_PAUSE_MS 2000
-#define SESSIONS_MAX 4096
-#define TITLE_MAX 64
 
 enum dt_state { DT_IDLE, DT_OPENING, DT_CONNECTING, DT_OPEN, DT_WAITING, DT_STOPPED };
 
-/* A conversation's reply channel, valid until expires_ms (real time). */
-struct session {
-	char *chat_id;
-	char *webhook;
-	int64_t expires_ms;
-};
-
-/* The one message being sent. */
-struct sending {
-	int64_t delivery_id;
-	char *chat_id;
-	char *text;
-	bool group;
-	bool via_webhook;
-	bool token_renewed;     /* renewed once after InvalidAuthentication already */
-};
-
-struct dingtalk {
-	struct driver drv;
-	char *api_url, *client_id, *secret, *robot_code;
-	int64_t silence_ms;
-	enum dt_state state;
-	bool ever_connected;
-	int failures;
-	struct http_json *open_call, *token_call, *send_call;
-	struct ws *ws;
-	bool ws_closed;         /* closed() came: free the ws after the ws_* call */
-	bool reconnect_now;     /* the gateway asked us to move (disconnect) */
-	int64_t last_frame_ms;
-	struct loop_timer *retry, *tick;
-	char *token;
-	int64_t token_expires_ms; /* monotonic */
-	struct session *sessions;
-	size_t nsessions;
-	struct sending cur;
-	bool busy;
-	int64_t paused_until;   /* monotonic: a QPS limit pauses sends */
-};
-
 static void open_gateway(struct dingtalk *t);
-static void start_send(struct dingtalk *t);
 
-/* ---- helpers ---- */
-
+/* The pause before the next connection attempt. */
 static int64_t
-real_ms(void)
+reconnect_ms(struct dingtalk *t)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Full jitter over the upper half: d/2 .. d. */
-static int64_t
-backoff_ms(int failures)
-{
-	int64_t d = BACKOFF_FIRST_MS;
-	uint32_t r = 0;
-
-	for (int i = 1; i < failures && d < BACKOFF_MAX_MS; i++)
-		d *= 2;
-	if (d > BACKOFF_MAX_MS)
-		d = BACKOFF_MAX_MS;
-	if (getrandom(&r, sizeof(r), 0) != sizeof(r))
-		r = (uint32_t)clock_mono_ms();
-	return d / 2 + (int64_t)(r % (uint32_t)(d / 2 + 1));
-}
-
-static const char *
-jstr(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* The API's error code ("Forbidden.AccessDenied.QpsLimitForApi" ...), or "". */
-static const char *
-api_code(const struct http_result *r)
-{
-	const char *code = r->body != NULL ? jstr(r->body, "code") : NULL;
-
-	return code != NULL ? code : "";
-}
-
-/* ---- sessions: each conversation's webhook for replies ---- */
-
-static struct session *
-session_find(struct dingtalk *t, const char *chat_id)
-{
-	for (size_t i = 0; i < t->nsessions; i++)
-		if (strcmp(t->sessions[i].chat_id, chat_id) == 0)
-			return &t->sessions[i];
-	return NULL;
-}
-
-static void
-session_drop(struct dingtalk *t, size_t i)
-{
-	free(t->sessions[i].chat_id);
-	free(t->sessions[i].webhook);
-	t->sessions[i] = t->sessions[--t->nsessions];
-}
-
-static void
-session_keep(struct dingtalk *t, const char *chat_id, const char *webhook, int64_t expires_ms)
-{
-	struct session *s = session_find(t, chat_id);
-	int64_t now = real_ms();
-
-	if (strncmp(webhook, "https://", 8) != 0 && strncmp(webhook, "http://", 7) != 0)
-		return;
-	if (s == NULL) {
-		/* Forget expired ones first; past the cap, the oldest goes. */
-		for (size_t i = 0; i < t->nsessions;)
-			if (t->sessions[i].expires_ms <= now)
-				session_drop(t, i);
-			else
-				i++;
-		if (t->nsessions == SESSIONS_MAX)
-			session_drop(t, 0);
-		t->sessions = xreallocarray(t->sessions, t->nsessions + 1, sizeof(*t->sessions));
-		s = &t->sessions[t->nsessions++];
-		s->chat_id = xstrdup(chat_id);
-		s->webhook = NULL;
-	}
-	free(s->webhook);
-	s->webhook = xstrdup(webhook);
-	s->expires_ms = expires_ms;
+	return backoff_ms(++t->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
 }
 
 /* ---- receiving ---- */
@@ -239,13 +106,13 @@ bot_message(struct dingtalk *t, const char *message_id, const char *data)
 		json_decref(m);
 		return;
 	}
-	kind = jstr(m, "conversationType");
+	kind = dt_jstr(m, "conversationType");
 	group = kind != NULL && strcmp(kind, "2") == 0;
-	staff = jstr(m, "senderStaffId");
+	staff = dt_jstr(m, "senderStaffId");
 	if (staff == NULL || *staff == '\0')
-		staff = jstr(m, "senderId");
-	msg_id = jstr(m, "msgId");
-	chat_id = group ? jstr(m, "conversationId") : staff;
+		staff = dt_jstr(m, "senderId");
+	msg_id = dt_jstr(m, "msgId");
+	chat_id = group ? dt_jstr(m, "conversationId") : staff;
 	if (chat_id == NULL || staff == NULL || msg_id == NULL || *chat_id == '\0') {
 		log_warnx("dingtalk", "frame %s: a bot message without sender or conversation; "
 		    "acknowledged and dropped", message_id);
@@ -253,20 +120,20 @@ bot_message(struct dingtalk *t, const char *message_id, const char *data)
 		json_decref(m);
 		return;
 	}
-	if ((kind = jstr(m, "msgtype")) != NULL && strcmp(kind, "text") == 0)
-		text = jstr(json_object_get(m, "text"), "content");
+	if ((kind = dt_jstr(m, "msgtype")) != NULL && strcmp(kind, "text") == 0)
+		text = dt_jstr(json_object_get(m, "text"), "content");
 	if (text != NULL)
 		text = strip_mention(text, group);
-	webhook = jstr(m, "sessionWebhook");
+	webhook = dt_jstr(m, "sessionWebhook");
 	expires = json_object_get(m, "sessionWebhookExpiredTime");
 	if (webhook != NULL && json_is_integer(expires))
-		session_keep(t, chat_id, webhook, json_integer_value(expires));
+		dt_session_keep(t, chat_id, webhook, json_integer_value(expires));
 	ev.event_id = msg_id;
 	ev.chat_id = chat_id;
 	ev.chat_kind = group ? CHAT_GROUP : CHAT_PRIVATE;
-	ev.chat_title = jstr(m, "conversationTitle");
+	ev.chat_title = dt_jstr(m, "conversationTitle");
 	ev.user_id = staff;
-	ev.user_name = jstr(m, "senderNick");
+	ev.user_name = dt_jstr(m, "senderNick");
 	ev.message_id = msg_id;
 	ev.text = text;
 	ev.text_len = text != NULL ? strlen(text) : 0;
@@ -283,8 +150,8 @@ on_frame(struct dingtalk *t, const char *data, size_t len)
 {
 	json_t *f = json_loadb(data, len, 0, NULL);
 	const json_t *headers = json_object_get(f, "headers");
-	const char *type = jstr(f, "type"), *topic = jstr(headers, "topic");
-	const char *id = jstr(headers, "messageId"), *payload = jstr(f, "data");
+	const char *type = dt_jstr(f, "type"), *topic = dt_jstr(headers, "topic");
+	const char *id = dt_jstr(headers, "messageId"), *payload = dt_jstr(f, "data");
 
 	t->last_frame_ms = clock_mono_ms();
 	if (type == NULL || id == NULL) {
@@ -370,7 +237,7 @@ after_ws_call(struct dingtalk *t)
 	if (t->state == DT_STOPPED)
 		return;
 	t->state = DT_WAITING;
-	wait = t->reconnect_now ? 0 : backoff_ms(++t->failures);
+	wait = t->reconnect_now ? 0 : reconnect_ms(t);
 	t->reconnect_now = false;
 	loop_timer_after(t->retry, wait);
 }
@@ -442,7 +309,7 @@ connect_stream(struct dingtalk *t, const char *endpoint, const char *ticket)
 		ws_free(t->ws);
 		t->ws = NULL;
 		t->state = DT_WAITING;
-		loop_timer_after(t->retry, backoff_ms(++t->failures));
+		loop_timer_after(t->retry, reconnect_ms(t));
 		return;
 	}
 	t->state = DT_CONNECTING;
@@ -452,8 +319,8 @@ static void
 opened(void *arg, const struct http_result *r)
 {
 	struct dingtalk *t = arg;
-	const char *endpoint = r->body != NULL ? jstr(r->body, "endpoint") : NULL;
-	const char *ticket = r->body != NULL ? jstr(r->body, "ticket") : NULL;
+	const char *endpoint = r->body != NULL ? dt_jstr(r->body, "endpoint") : NULL;
+	const char *ticket = r->body != NULL ? dt_jstr(r->body, "ticket") : NULL;
 
 	if (t->state == DT_STOPPED)
 		return;
@@ -466,15 +333,15 @@ opened(void *arg, const struct http_result *r)
 		char msg[512];
 
 		snprintf(msg, sizeof(msg), "DingTalk refused the app's credentials (%s %.80s): "
-		    "check [dingtalk] client_id (AppKey) and the AppSecret", r->detail, api_code(r));
+		    "check [dingtalk] client_id (AppKey) and the AppSecret", r->detail, dt_api_code(r));
 		t->drv.host->fatal(t->drv.host->ctx, msg);
 		t->state = DT_IDLE;
 		return;
 	}
 	log_warnx("dingtalk", "opening a stream connection failed (%s %.80s); retrying", r->detail,
-	    api_code(r));
+	    dt_api_code(r));
 	t->state = DT_WAITING;
-	loop_timer_after(t->retry, backoff_ms(++t->failures));
+	loop_timer_after(t->retry, reconnect_ms(t));
 }
 
 static void
@@ -489,7 +356,7 @@ open_gateway(struct dingtalk *t)
 	if (http_json_post(t->open_call, "gateway open", url, NULL, body, CALL_TIMEOUT_MS, opened,
 	    t) < 0) {
 		t->state = DT_WAITING;
-		loop_timer_after(t->retry, backoff_ms(++t->failures));
+		loop_timer_after(t->retry, reconnect_ms(t));
 	}
 	json_decref(body);
 	free(url);
@@ -525,215 +392,6 @@ tick(void *arg)
 		loop_timer_after(t->tick, 1000);
 }
 
-/* ---- sending ---- */
-
-static void
-finish_send(struct dingtalk *t, enum send_status status, int64_t retry_ms, const char *detail)
-{
-	struct send_result r = { .status = status, .retry_after_ms = retry_ms, .detail = detail };
-	int64_t id = t->cur.delivery_id;
-
-	free(t->cur.chat_id);
-	free(t->cur.text);
-	memset(&t->cur, 0, sizeof(t->cur));
-	t->busy = false;
-	t->drv.host->sent(t->drv.host->ctx, id, &r);
-}
-
-static bool
-listed(const json_t *list, const char *id)
-{
-	size_t i;
-	const json_t *v;
-
-	json_array_foreach(list, i, v)
-		if (json_is_string(v) && strcmp(json_string_value(v), id) == 0)
-			return true;
-	return false;
-}
-
-/* Robot API errors, in the sender's terms. */
-static void
-api_failed(struct dingtalk *t, const struct http_result *r)
-{
-	const char *code = api_code(r);
-
-	if (r->network || r->status >= 500 || r->status == 0) {
-		finish_send(t, SEND_TRANSIENT, 0, r->detail);
-	} else if (strstr(code, "QpsLimit") != NULL || r->status == 429) {
-		t->paused_until = clock_mono_ms() + QPS_PAUSE_MS;
-		finish_send(t, SEND_RETRY_AFTER, QPS_PAUSE_MS, code);
-	} else if (strcmp(code, "InvalidAuthentication") == 0 && !t->cur.token_renewed) {
-		/* A token revoked or expired early: renew once and send again. */
-		free(t->token);
-		t->token = NULL;
-		t->cur.token_renewed = true;
-		start_send(t);
-	} else {
-		char detail[320];
-
-		snprintf(detail, sizeof(detail), "%s %s %.120s", r->detail, code,
-		    r->body != NULL && jstr(r->body, "message") != NULL ?
-		    jstr(r->body, "message") : "");
-		finish_send(t, SEND_REJECTED, 0, detail);
-	}
-}
-
-static void
-robot_sent(void *arg, const struct http_result *r)
-{
-	struct dingtalk *t = arg;
-
-	if (r->status != 200) {
-		api_failed(t, r);
-		return;
-	}
-	if (!t->cur.group && listed(json_object_get(r->body, "invalidStaffIdList"),
-	    t->cur.chat_id)) {
-		finish_send(t, SEND_CHAT_GONE, 0, "invalid staff id");
-		return;
-	}
-	if (!t->cur.group && listed(json_object_get(r->body, "flowControlledStaffIdList"),
-	    t->cur.chat_id)) {
-		finish_send(t, SEND_TRANSIENT, 0, "flow controlled");
-		return;
-	}
-	finish_send(t, SEND_OK, 0, "ok");
-}
-
-/* msgParam of sampleMarkdown: a JSON string. */
-static char *
-markdown_param(const char *text)
-{
-	char title[TITLE_MAX * 4 + 1];
-	size_t n = strcspn(text, "\n");
-	json_t *p;
-	char *s;
-
-	if (n > sizeof(title) - 1)
-		n = sizeof(title) - 1;
-	/* Never cut a UTF-8 sequence. */
-	while (n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
-		n--;
-	memcpy(title, text, n);
-	title[n] = '\0';
-	p = json_pack("{s:s, s:s}", "title", *title != '\0' ? title : "通知", "text", text);
-	s = json_dumps(p, JSON_COMPACT);
-	json_decref(p);
-	return s;
-}
-
-static void
-robot_send(struct dingtalk *t)
-{
-	char *header = xasprintf("x-acs-dingtalk-access-token: %s", t->token);
-	const char *headers[] = { header, NULL };
-	char *param = markdown_param(t->cur.text), *url;
-	json_t *body;
-
-	if (t->cur.group) {
-		url = xasprintf("%s/v1.0/robot/groupMessages/send", t->api_url);
-		body = json_pack("{s:s, s:s, s:s, s:s}", "robotCode", t->robot_code,
-		    "openConversationId", t->cur.chat_id, "msgKey", "sampleMarkdown", "msgParam",
-		    param != NULL ? param : "{}");
-	} else {
-		url = xasprintf("%s/v1.0/robot/oToMessages/batchSend", t->api_url);
-		body = json_pack("{s:s, s:[s], s:s, s:s}", "robotCode", t->robot_code, "userIds",
-		    t->cur.chat_id, "msgKey", "sampleMarkdown", "msgParam",
-		    param != NULL ? param : "{}");
-	}
-	if (body == NULL || http_json_post(t->send_call, t->cur.group ? "groupMessages/send" :
-	    "oToMessages/batchSend", url, headers, body, CALL_TIMEOUT_MS, robot_sent, t) < 0)
-		finish_send(t, SEND_TRANSIENT, 0, "cannot start the call");
-	explicit_bzero(header, strlen(header));
-	free(header);
-	free(param);
-	free(url);
-	json_decref(body);
-}
-
-static void
-token_got(void *arg, const struct http_result *r)
-{
-	struct dingtalk *t = arg;
-	const char *token = r->body != NULL ? jstr(r->body, "accessToken") : NULL;
-	const json_t *expires = r->body != NULL ? json_object_get(r->body, "expireIn") : NULL;
-	int64_t life;
-
-	if (r->status != 200 || token == NULL) {
-		if (r->status == 400 || r->status == 401)
-			log_error("dingtalk", "the token endpoint refused the app's credentials "
-			    "(%s %.80s)", r->detail, api_code(r));
-		api_failed(t, r);
-		return;
-	}
-	life = json_is_integer(expires) ? json_integer_value(expires) : 7200;
-	free(t->token);
-	t->token = xstrdup(token);
-	/* Renewed ahead of expireIn; a short-lived token is renewed at half its life. */
-	t->token_expires_ms = clock_mono_ms() + (life > 2 * TOKEN_MARGIN_S ?
-	    life - TOKEN_MARGIN_S : life / 2) * 1000;
-	robot_send(t);
-}
-
-static void
-webhook_sent(void *arg, const struct http_result *r)
-{
-	struct dingtalk *t = arg;
-	const json_t *code = r->body != NULL ? json_object_get(r->body, "errcode") : NULL;
-	struct session *s;
-
-	if (r->status == 200 && json_is_integer(code) && json_integer_value(code) == 0) {
-		finish_send(t, SEND_OK, 0, "ok");
-		return;
-	}
-	if (r->network || r->status >= 500) {
-		finish_send(t, SEND_TRANSIENT, 0, r->detail);
-		return;
-	}
-	/* Expired (300001) or refused: forget the webhook, use the robot API. */
-	log_info("dingtalk", "session webhook refused (%s, errcode %lld); sending through the "
-	    "robot API", r->detail, json_is_integer(code) ? (long long)json_integer_value(code) :
-	    -1LL);
-	if ((s = session_find(t, t->cur.chat_id)) != NULL)
-		session_drop(t, (size_t)(s - t->sessions));
-	t->cur.via_webhook = false;
-	start_send(t);
-}
-
-static void
-start_send(struct dingtalk *t)
-{
-	struct session *s = session_find(t, t->cur.chat_id);
-
-	if (t->cur.via_webhook && s != NULL && s->expires_ms > real_ms() + WEBHOOK_MARGIN_MS) {
-		json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown",
-		    "title", "回复", "text", t->cur.text);
-
-		if (http_json_post(t->send_call, "session webhook", s->webhook, NULL, body,
-		    CALL_TIMEOUT_MS, webhook_sent, t) < 0)
-			finish_send(t, SEND_TRANSIENT, 0, "cannot start the call");
-		json_decref(body);
-		return;
-	}
-	t->cur.via_webhook = false;
-	if (t->token != NULL && clock_mono_ms() < t->token_expires_ms) {
-		robot_send(t);
-		return;
-	}
-	{
-		char *url = xasprintf("%s/v1.0/oauth2/accessToken", t->api_url);
-		json_t *body = json_pack("{s:s, s:s}", "appKey", t->client_id, "appSecret",
-		    t->secret);
-
-		if (http_json_post(t->token_call, "accessToken", url, NULL, body, CALL_TIMEOUT_MS,
-		    token_got, t) < 0)
-			finish_send(t, SEND_TRANSIENT, 0, "cannot start the call");
-		json_decref(body);
-		free(url);
-	}
-}
-
 /* ---- driver ops ---- */
 
 static int
@@ -763,39 +421,11 @@ dt_stop(struct driver *d)
 }
 
 static bool
-dt_can_send(struct driver *d)
-{
-	struct dingtalk *t = d->priv;
-
-	return !t->busy && clock_mono_ms() >= t->paused_until;
-}
-
-static int
-dt_send(struct driver *d, const struct chat_out *m)
-{
-	struct dingtalk *t = d->priv;
-
-	if (t->busy)
-		return -1;
-	t->busy = true;
-	t->cur = (struct sending){
-		.delivery_id = m->delivery_id,
-		.chat_id = xstrdup(m->chat_id),
-		/* Markdown where the core wrote markup; DingTalk shows plain text as is. */
-		.text = m->markup ? markup_to_plain(m->text) : xstrdup(m->text),
-		.group = m->group,
-		.via_webhook = m->is_reply,
-	};
-	start_send(t);
-	return 0;
-}
-
-static bool
 dt_idle(struct driver *d)
 {
 	struct dingtalk *t = d->priv;
 
-	return !t->busy;
+	return dt_send_idle(t);
 }
 
 static void
@@ -812,14 +442,7 @@ dt_free(struct driver *d)
 	http_json_free(t->send_call);
 	loop_timer_free(t->retry);
 	loop_timer_free(t->tick);
-	while (t->nsessions > 0)
-		session_drop(t, 0);
-	free(t->sessions);
-	free(t->cur.chat_id);
-	free(t->cur.text);
-	if (t->token != NULL)
-		explicit_bzero(t->token, strlen(t->token));
-	free(t->token);
+	dt_send_free(t);
 	explicit_bzero(t->secret, strlen(t->secret));
 	free(t->secret);
 	free(t->api_url);
@@ -830,7 +453,7 @@ dt_free(struct driver *d)
 
 static const struct driver_ops dingtalk_ops = {
 	.name = "dingtalk",
-	.max_text_units = 5000,
+	.max_text_units = 5000,  /* markdown text; well under msgParam's 15,000 bytes */
 	.start = dt_start,
 	.stop = dt_stop,
 	.can_send = dt_can_send,
@@ -866,5 +489,6 @@ driver_dingtalk_new(const struct driver_host *host, const struct cfg *cfg, const
 	t->send_call = http_json_new(host->loop, ANSWER_MAX);
 	t->retry = loop_timer_new(host->loop, retry_step, t);
 	t->tick = loop_timer_new(host->loop, tick, t);
+	dt_send_init(t);
 	return &t->drv;
 }

@@ -111,13 +111,19 @@ def broadcast_and_reminders(env):
     bind(env, "扶贫办", ["s1", "s2", "s3"])
     fake.message(type="group", conversation_id="cidGROUP02==", staff_id="s1", text="/subscribe")
     fake.wait(sent=4)
+    time.sleep(1.2)     # past the per-chat pace of the replies: all ready in one pass
     n = len(fake.sent())
     env.ctl("broadcast", "明天上午9点召开推进会")
-    wait_until(lambda: len([s for s in fake.sent(since=n) if "推进会" in s.get("text", "")])
-               >= 4, 30, "the broadcast to 3 staff and the group")
+
+    def reached():
+        got = [s for s in fake.sent(since=n) if "推进会" in s.get("text", "")]
+        return sum(len(s.get("userIds", [])) + (s["via"] == "groupSend") for s in got) >= 4
+    wait_until(reached, 30, "the broadcast to 3 staff and the group")
     got = [s for s in fake.sent(since=n) if "推进会" in s.get("text", "")]
     staff = sorted(u for s in got if s["via"] == "batchSend" for u in s["userIds"])
     check(staff == ["s1", "s2", "s3"], "each bound staff once: %r" % staff)
+    check(len([s for s in got if s["via"] == "batchSend"]) == 1,
+          "one batchSend for the three (batched): %r" % got)
     check([s["via"] for s in got].count("groupSend") == 1, "the subscribed group once: %r"
           % [s["via"] for s in got])
     # A restart on a later morning: reminders reach the bound staff unprompted.

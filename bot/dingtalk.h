@@ -1,0 +1,82 @@
+/*
+ * The DingTalk driver's private state, shared by its receiving side
+ * (driver_dingtalk.c: the stream gateway and the WebSocket) and its sending
+ * side (dingtalk_send.c: session webhooks, the token, the robot APIs).
+ */
+#ifndef CAMPAIGN_BOT_DINGTALK_H
+#define CAMPAIGN_BOT_DINGTALK_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "driver.h"
+#include "http_json.h"
+
+#define DT_BATCH_MAX 20         /* staff ids per oToMessages/batchSend */
+
+/* A conversation's reply channel, valid until expires_ms (real time). */
+struct dt_session {
+	char *chat_id;
+	char *webhook;
+	int64_t expires_ms;
+};
+
+/*
+ * The one send under way: a reply through a session webhook, a group
+ * message, or a batch of the same text to up to 20 staff. A batch stays
+ * open (more sends of that text may join) until the next loop round.
+ */
+struct dt_job {
+	bool active;
+	bool started;           /* its call is under way: nobody joins any more */
+	bool group;
+	bool via_webhook;
+	bool token_renewed;     /* renewed once after InvalidAuthentication already */
+	char *text;             /* Markdown */
+	size_t n;
+	int64_t delivery[DT_BATCH_MAX];
+	char *chat[DT_BATCH_MAX];       /* staff ids, or the one group */
+};
+
+struct ws;
+
+struct dingtalk {
+	struct driver drv;
+	char *api_url, *client_id, *secret, *robot_code;
+	int64_t silence_ms;
+	int state;              /* enum dt_state in driver_dingtalk.c */
+	bool ever_connected;
+	int failures;
+	struct http_json *open_call, *token_call, *send_call;
+	struct ws *ws;
+	bool ws_closed;         /* closed() came: free the ws after the ws_* call */
+	bool reconnect_now;     /* the gateway asked us to move (disconnect) */
+	int64_t last_frame_ms;
+	struct loop_timer *retry, *tick, *flush;
+	char *token;
+	int64_t token_expires_ms; /* monotonic */
+	struct dt_session *sessions;
+	size_t nsessions;
+	struct dt_job job;
+	int64_t paused_until;   /* monotonic: a QPS limit pauses sends */
+};
+
+/* Helpers for both sides. */
+const char *dt_jstr(const json_t *obj, const char *key);
+/* The API's error code ("Forbidden.AccessDenied.QpsLimitForApi" ...), or "". */
+const char *dt_api_code(const struct http_result *r);
+
+/* Keeps a conversation's session webhook for replies. */
+void dt_session_keep(struct dingtalk *t, const char *chat_id, const char *webhook,
+    int64_t expires_ms);
+void dt_sessions_free(struct dingtalk *t);
+
+/* The sending side: driver ops and its teardown. */
+bool dt_can_send(struct driver *d);
+int dt_send(struct driver *d, const struct chat_out *m);
+bool dt_send_idle(const struct dingtalk *t);
+void dt_send_init(struct dingtalk *t);
+void dt_send_free(struct dingtalk *t);
+
+#endif
