@@ -548,6 +548,24 @@ test_bad_accept(void **state)
 	server_stop(&s);
 }
 
+static void
+test_bad_frame(void **state)
+{
+	struct server s;
+	struct client c = { 0 };
+
+	(void)state;
+	server_start(&s, "bad_frame", false);
+	run(&c, url_for(&s, "ws", "127.0.0.1"), NULL, 0, 5000);
+	assert_true(c.opened);
+	assert_int_equal(c.nmessages, 0);
+	assert_int_equal(c.code, 1002);
+	assert_non_null(strstr(c.why, "protocol error"));
+	expect_server_ok(&s);           /* and it got our close frame */
+	client_done(&c);
+	server_stop(&s);
+}
+
 /* Connected, request sent, no answer: ws_deadline ends it after the bound. */
 static void
 test_silent(void **state)
@@ -598,6 +616,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_forbidden),
 		cmocka_unit_test(test_bad_accept),
+		cmocka_unit_test(test_bad_frame),
 		cmocka_unit_test(test_silent),
 		cmocka_unit_test(test_bad_config),
 	};

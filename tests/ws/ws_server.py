@@ -22,6 +22,7 @@ import sys
 
 import websockets
 import websockets.server
+import websockets.utils
 
 BIG = 200 * 1024
 done = None
@@ -161,6 +162,24 @@ async def raw_bad_accept(reader, writer):
     result(True)
 
 
+async def raw_bad_frame(reader, writer):
+    """A correct 101, then a frame with a reserved opcode: the client must
+    fail the connection with a close frame (RFC 6455 7.1.7)."""
+    import base64
+    key = await raw_handshake(reader)
+    accept = base64.b64encode(hashlib.sha1((key + websockets.utils.GUID).encode()).digest())
+    writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+                 b"\x83\x01?")
+    await writer.drain()
+    try:
+        first = await asyncio.wait_for(reader.readexactly(1), 5)
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError):
+        first = b""
+    writer.close()
+    result(first == b"\x88", f"the client sent {first!r}, not a close frame")
+
+
 async def raw_silent(reader, writer):
     await raw_handshake(reader)
     await asyncio.sleep(20)      # never answers; the client must give up first
@@ -172,7 +191,7 @@ HANDLERS = {
     "oversize": case_oversize, "close4001": case_close4001, "ping": case_ping,
     "reset": case_reset, "forbidden": case_echo,
 }
-RAW = {"bad_accept": raw_bad_accept, "silent": raw_silent}
+RAW = {"bad_accept": raw_bad_accept, "silent": raw_silent, "bad_frame": raw_bad_frame}
 
 
 async def main():
