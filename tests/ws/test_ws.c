@@ -432,22 +432,37 @@ test_fragments(void **state)
 	server_stop(&s);
 }
 
-/* 200 KiB each way: 64-bit frame lengths, partial writes, masking. */
+/* 200 KiB each way: 64-bit frame lengths, partial writes, masking; over
+ * TLS, decrypted bytes wait in OpenSSL where poll cannot see them. */
 static void
-test_big(void **state)
+big_case(bool tls)
 {
 	struct server s;
 	struct client c = { .echo_big = true, .close_after = "intact" };
 
-	(void)state;
-	server_start(&s, "big", false);
-	run(&c, url_for(&s, "ws", "127.0.0.1"), NULL, 1 << 20, 5000);
+	server_start(&s, "big", tls);
+	run(&c, url_for(&s, tls ? "wss" : "ws", tls ? "localhost" : "127.0.0.1"),
+	    tls ? s.ca : NULL, 1 << 20, 5000);
 	assert_int_equal(c.nmessages, 2);
 	assert_string_equal(c.last, "intact");
 	assert_int_equal(c.code, 1000);
 	expect_server_ok(&s);
 	client_done(&c);
 	server_stop(&s);
+}
+
+static void
+test_big(void **state)
+{
+	(void)state;
+	big_case(false);
+}
+
+static void
+test_tls_big(void **state)
+{
+	(void)state;
+	big_case(true);
 }
 
 static void
@@ -610,6 +625,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_shared_multi),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_big),
+		cmocka_unit_test(test_tls_big),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_server_close),
 		cmocka_unit_test(test_ping),
