@@ -582,7 +582,7 @@ prepare(struct ws *w, const struct ws_config *c, char **http_url, char *err, siz
 		set_err(err, errlen, "not a URL");
 		goto out;
 	}
-	if (!header_ok(c->user_agent) && c->user_agent != NULL) {
+	if (c->user_agent != NULL && !header_ok(c->user_agent)) {
 		set_err(err, errlen, "user agent with a line break");
 		goto out;
 	}
