@@ -29,6 +29,7 @@ struct server {
 	pid_t pid;
 	int out;                /* its stdout */
 	int port;
+	int proxy_port;         /* with --proxy */
 	char ca[640];
 	char tmp[64];
 };
@@ -86,7 +87,7 @@ read_line(struct server *s, char *line, size_t len, int timeout_ms)
 }
 
 static void
-server_start(struct server *s, const char *name, bool tls)
+server_start_with(struct server *s, const char *name, bool tls, bool proxy)
 {
 	int p[2];
 	char line[600];
@@ -103,7 +104,10 @@ server_start(struct server *s, const char *name, bool tls)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
-		if (tls)
+		if (tls && proxy)
+			execl(WS_PYTHON, WS_PYTHON, WS_SERVER, name, "--tls", s->tmp, "--proxy",
+			    (char *)NULL);
+		else if (tls)
 			execl(WS_PYTHON, WS_PYTHON, WS_SERVER, name, "--tls", s->tmp, (char *)NULL);
 		else
 			execl(WS_PYTHON, WS_PYTHON, WS_SERVER, name, (char *)NULL);
@@ -118,6 +122,16 @@ server_start(struct server *s, const char *name, bool tls)
 		assert_int_equal(strncmp(line, "ca ", 3), 0);
 		snprintf(s->ca, sizeof(s->ca), "%s", line + 3);
 	}
+	if (proxy) {
+		assert_true(read_line(s, line, sizeof(line), 15000));
+		assert_int_equal(sscanf(line, "proxy %d", &s->proxy_port), 1);
+	}
+}
+
+static void
+server_start(struct server *s, const char *name, bool tls)
+{
+	server_start_with(s, name, tls, false);
 }
 
 /* The server's own verdict, "ok" or "fail: why". */
@@ -379,6 +393,32 @@ test_tls_echo(void **state)
 	echo_case(true);
 }
 
+/* wss through the HTTP CONNECT proxy that https_proxy names, as on an
+ * intranet: libcurl tunnels, TLS runs inside, the server checks the tunnel. */
+static void
+test_tls_proxy(void **state)
+{
+	struct server s;
+	struct client c = { .send_on_open = "via proxy", .close_after = "via proxy" };
+	char proxy[64];
+
+	(void)state;
+	server_start_with(&s, "echo", true, true);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", s.proxy_port);
+	setenv("https_proxy", proxy, 1);
+	unsetenv("HTTPS_PROXY");
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	run(&c, url_for(&s, "wss", "localhost"), s.ca, 0, 5000);
+	unsetenv("https_proxy");
+	assert_true(c.opened);
+	assert_string_equal(c.last, "via proxy");
+	assert_int_equal(c.code, 1000);
+	expect_server_ok(&s);
+	client_done(&c);
+	server_stop(&s);
+}
+
 /* The system bundle does not know the test CA: a TLS error, no open(). */
 static void
 test_tls_unknown_ca(void **state)
@@ -621,6 +661,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_tls_echo),
+		cmocka_unit_test(test_tls_proxy),
 		cmocka_unit_test(test_tls_unknown_ca),
 		cmocka_unit_test(test_shared_multi),
 		cmocka_unit_test(test_fragments),
