@@ -305,9 +305,11 @@ frames_io(struct ws *w)
 		if (r != 0) {
 			if (w->io_why[0] != '\0')
 				note_end(w, 1006, "%s", w->io_why);
-			else if (r == WSLAY_ERR_CALLBACK_FAILURE)
+			else if (r == WSLAY_ERR_CALLBACK_FAILURE) {
+				/* a frame wslay cannot parse: it queued a close; send it if we can */
 				note_end(w, 1002, "%s", failure_text(1002));
-			else
+				wslay_event_send(w->ctx);
+			} else
 				note_end(w, 1006, "wslay_event_recv: error %d", r);
 			finish(w);
 			return;
@@ -339,7 +341,7 @@ frames_io(struct ws *w)
 		finish(w);
 }
 
-static int
+static void
 frames_start(struct ws *w)
 {
 	struct wslay_event_callbacks cb = {
@@ -352,7 +354,6 @@ frames_start(struct ws *w)
 	if (wslay_event_context_client_init(&w->ctx, &cb, w) != 0)
 		fatalx("ws", "wslay_event_context_client_init: out of memory");
 	wslay_event_config_set_max_recv_msg_length(w->ctx, w->max_message);
-	return 0;
 }
 
 /* ---- the handshake ---- */
@@ -581,7 +582,7 @@ prepare(struct ws *w, const struct ws_config *c, char **http_url, char *err, siz
 		set_err(err, errlen, "not a URL");
 		goto out;
 	}
-	if (!header_ok(c->user_agent) && c->user_agent != NULL) {
+	if (c->user_agent != NULL && !header_ok(c->user_agent)) {
 		set_err(err, errlen, "user agent with a line break");
 		goto out;
 	}

@@ -29,6 +29,7 @@ struct server {
 	pid_t pid;
 	int out;                /* its stdout */
 	int port;
+	int proxy_port;         /* with --proxy */
 	char ca[640];
 	char tmp[64];
 };
@@ -86,7 +87,7 @@ read_line(struct server *s, char *line, size_t len, int timeout_ms)
 }
 
 static void
-server_start(struct server *s, const char *name, bool tls)
+server_start_with(struct server *s, const char *name, bool tls, bool proxy)
 {
 	int p[2];
 	char line[600];
@@ -103,7 +104,10 @@ server_start(struct server *s, const char *name, bool tls)
 		dup2(p[1], 1);
 		close(p[0]);
 		close(p[1]);
-		if (tls)
+		if (tls && proxy)
+			execl(WS_PYTHON, WS_PYTHON, WS_SERVER, name, "--tls", s->tmp, "--proxy",
+			    (char *)NULL);
+		else if (tls)
 			execl(WS_PYTHON, WS_PYTHON, WS_SERVER, name, "--tls", s->tmp, (char *)NULL);
 		else
 			execl(WS_PYTHON, WS_PYTHON, WS_SERVER, name, (char *)NULL);
@@ -118,6 +122,16 @@ server_start(struct server *s, const char *name, bool tls)
 		assert_int_equal(strncmp(line, "ca ", 3), 0);
 		snprintf(s->ca, sizeof(s->ca), "%s", line + 3);
 	}
+	if (proxy) {
+		assert_true(read_line(s, line, sizeof(line), 15000));
+		assert_int_equal(sscanf(line, "proxy %d", &s->proxy_port), 1);
+	}
+}
+
+static void
+server_start(struct server *s, const char *name, bool tls)
+{
+	server_start_with(s, name, tls, false);
 }
 
 /* The server's own verdict, "ok" or "fail: why". */
@@ -379,6 +393,32 @@ test_tls_echo(void **state)
 	echo_case(true);
 }
 
+/* wss through the HTTP CONNECT proxy that https_proxy names, as on an
+ * intranet: libcurl tunnels, TLS runs inside, the server checks the tunnel. */
+static void
+test_tls_proxy(void **state)
+{
+	struct server s;
+	struct client c = { .send_on_open = "via proxy", .close_after = "via proxy" };
+	char proxy[64];
+
+	(void)state;
+	server_start_with(&s, "echo", true, true);
+	snprintf(proxy, sizeof(proxy), "http://127.0.0.1:%d", s.proxy_port);
+	setenv("https_proxy", proxy, 1);
+	unsetenv("HTTPS_PROXY");
+	unsetenv("no_proxy");
+	unsetenv("NO_PROXY");
+	run(&c, url_for(&s, "wss", "localhost"), s.ca, 0, 5000);
+	unsetenv("https_proxy");
+	assert_true(c.opened);
+	assert_string_equal(c.last, "via proxy");
+	assert_int_equal(c.code, 1000);
+	expect_server_ok(&s);
+	client_done(&c);
+	server_stop(&s);
+}
+
 /* The system bundle does not know the test CA: a TLS error, no open(). */
 static void
 test_tls_unknown_ca(void **state)
@@ -432,22 +472,37 @@ test_fragments(void **state)
 	server_stop(&s);
 }
 
-/* 200 KiB each way: 64-bit frame lengths, partial writes, masking. */
+/* 200 KiB each way: 64-bit frame lengths, partial writes, masking; over
+ * TLS, decrypted bytes wait in OpenSSL where poll cannot see them. */
 static void
-test_big(void **state)
+big_case(bool tls)
 {
 	struct server s;
 	struct client c = { .echo_big = true, .close_after = "intact" };
 
-	(void)state;
-	server_start(&s, "big", false);
-	run(&c, url_for(&s, "ws", "127.0.0.1"), NULL, 1 << 20, 5000);
+	server_start(&s, "big", tls);
+	run(&c, url_for(&s, tls ? "wss" : "ws", tls ? "localhost" : "127.0.0.1"),
+	    tls ? s.ca : NULL, 1 << 20, 5000);
 	assert_int_equal(c.nmessages, 2);
 	assert_string_equal(c.last, "intact");
 	assert_int_equal(c.code, 1000);
 	expect_server_ok(&s);
 	client_done(&c);
 	server_stop(&s);
+}
+
+static void
+test_big(void **state)
+{
+	(void)state;
+	big_case(false);
+}
+
+static void
+test_tls_big(void **state)
+{
+	(void)state;
+	big_case(true);
 }
 
 static void
@@ -548,6 +603,24 @@ test_bad_accept(void **state)
 	server_stop(&s);
 }
 
+static void
+test_bad_frame(void **state)
+{
+	struct server s;
+	struct client c = { 0 };
+
+	(void)state;
+	server_start(&s, "bad_frame", false);
+	run(&c, url_for(&s, "ws", "127.0.0.1"), NULL, 0, 5000);
+	assert_true(c.opened);
+	assert_int_equal(c.nmessages, 0);
+	assert_int_equal(c.code, 1002);
+	assert_non_null(strstr(c.why, "protocol error"));
+	expect_server_ok(&s);           /* and it got our close frame */
+	client_done(&c);
+	server_stop(&s);
+}
+
 /* Connected, request sent, no answer: ws_deadline ends it after the bound. */
 static void
 test_silent(void **state)
@@ -588,16 +661,19 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_echo),
 		cmocka_unit_test(test_tls_echo),
+		cmocka_unit_test(test_tls_proxy),
 		cmocka_unit_test(test_tls_unknown_ca),
 		cmocka_unit_test(test_shared_multi),
 		cmocka_unit_test(test_fragments),
 		cmocka_unit_test(test_big),
+		cmocka_unit_test(test_tls_big),
 		cmocka_unit_test(test_oversize),
 		cmocka_unit_test(test_server_close),
 		cmocka_unit_test(test_ping),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_forbidden),
 		cmocka_unit_test(test_bad_accept),
+		cmocka_unit_test(test_bad_frame),
 		cmocka_unit_test(test_silent),
 		cmocka_unit_test(test_bad_config),
 	};

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """A scripted WebSocket server for tests/ws/test_ws.c (python3-websockets 10).
 
-usage: ws_server.py CASE [--tls DIR]
+usage: ws_server.py CASE [--tls DIR] [--proxy]
 
 Listens on 127.0.0.1, a free port; prints "port N" (and with --tls, makes a
 throwaway CA and a certificate for localhost with openssl in DIR and prints
-"ca DIR/ca.pem") then plays CASE with the first client. What the server
+"ca DIR/ca.pem"; with --proxy, also runs an HTTP CONNECT proxy and prints
+"proxy N") then plays CASE with the first client. What the server
 itself checks (a pong came back, the client's close code, a big message
 arrived intact) is printed as one line "result ok" or "result fail: why".
 It exits after the case, or after 30 s whatever happens.
@@ -22,6 +23,7 @@ import sys
 
 import websockets
 import websockets.server
+import websockets.utils
 
 BIG = 200 * 1024
 done = None
@@ -78,6 +80,9 @@ async def case_echo(ws):
             await ws.send(msg)
     except websockets.ConnectionClosed:
         pass
+    if "--proxy" in sys.argv and len(tunnels) != 1:
+        result(False, f"{len(tunnels)} tunnels through the proxy, expected 1")
+        return
     result(ws.close_code == 1000 and ws.close_reason == "done",
            f"client closed with {ws.close_code} {ws.close_reason!r}")
 
@@ -161,10 +166,56 @@ async def raw_bad_accept(reader, writer):
     result(True)
 
 
+async def raw_bad_frame(reader, writer):
+    """A correct 101, then a frame with a reserved opcode: the client must
+    fail the connection with a close frame (RFC 6455 7.1.7)."""
+    import base64
+    key = await raw_handshake(reader)
+    accept = base64.b64encode(hashlib.sha1((key + websockets.utils.GUID).encode()).digest())
+    writer.write(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + accept + b"\r\n\r\n"
+                 b"\x83\x01?")
+    await writer.drain()
+    try:
+        first = await asyncio.wait_for(reader.readexactly(1), 5)
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError):
+        first = b""
+    writer.close()
+    result(first == b"\x88", f"the client sent {first!r}, not a close frame")
+
+
 async def raw_silent(reader, writer):
     await raw_handshake(reader)
     await asyncio.sleep(20)      # never answers; the client must give up first
     writer.close()
+
+
+tunnels = []
+
+
+async def proxy_client(reader, writer):
+    """HTTP CONNECT to 127.0.0.1 only, then bytes both ways."""
+    head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1")
+    method, target = head.split(" ")[:2]
+    host, port = target.rsplit(":", 1)
+    if method != "CONNECT" or host not in ("localhost", "127.0.0.1"):
+        writer.write(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
+        writer.close()
+        return
+    up_reader, up_writer = await asyncio.open_connection("127.0.0.1", int(port))
+    tunnels.append(target)
+    writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+
+    async def pipe(r, w):
+        try:
+            while data := await r.read(65536):
+                w.write(data)
+                await w.drain()
+        except ConnectionError:
+            pass
+        finally:
+            w.close()
+    await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
 
 HANDLERS = {
@@ -172,15 +223,15 @@ HANDLERS = {
     "oversize": case_oversize, "close4001": case_close4001, "ping": case_ping,
     "reset": case_reset, "forbidden": case_echo,
 }
-RAW = {"bad_accept": raw_bad_accept, "silent": raw_silent}
+RAW = {"bad_accept": raw_bad_accept, "silent": raw_silent, "bad_frame": raw_bad_frame}
 
 
 async def main():
     global done
     case = sys.argv[1]
     tls = None
-    if len(sys.argv) == 4 and sys.argv[2] == "--tls":
-        tls, ca = make_tls(sys.argv[3])
+    if "--tls" in sys.argv:
+        tls, ca = make_tls(sys.argv[sys.argv.index("--tls") + 1])
     done = asyncio.get_running_loop().create_future()
     if case in RAW:
         server = await asyncio.start_server(RAW[case], "127.0.0.1", 0, ssl=tls)
@@ -192,6 +243,9 @@ async def main():
     say(f"port {server.sockets[0].getsockname()[1]}")
     if tls is not None:
         say(f"ca {ca}")
+    if "--proxy" in sys.argv:
+        proxy = await asyncio.start_server(proxy_client, "127.0.0.1", 0)
+        say(f"proxy {proxy.sockets[0].getsockname()[1]}")
     try:
         await asyncio.wait_for(done, 30)
         await asyncio.sleep(0.3)
