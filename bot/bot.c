@@ -17,6 +17,7 @@
 #include "campaign/clock.h"
 #include "campaign/lockfile.h"
 #include "campaign/log.h"
+#include "campaign/signals.h"
 #include "campaign/xmalloc.h"
 #include "intake.h"
 #include "registry.h"
@@ -27,25 +28,6 @@
 #define HOUSEKEEPING_MS 1000
 #define PRUNE_EVERY_MS (3600 * 1000)
 #define DBWATCH_COALESCE_MS 20
-
-static volatile sig_atomic_t got_term, got_hup;
-static int signal_fd = -1;
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-	char c = (char)sig;
-
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-	if (signal_fd >= 0 && write(signal_fd, &c, 1) < 0) {
-		/* the pipe is full: a wakeup is already pending */
-	}
-	errno = saved;
-}
 
 static void
 kick_all(struct bot *b)
@@ -130,15 +112,12 @@ static void
 on_signal_pipe(void *arg, int fd)
 {
 	struct bot *b = arg;
-	char drain[64];
+	int signals = signals_take();
 
-	while (read(fd, drain, sizeof(drain)) > 0)
-		;
-	if (got_hup) {
-		got_hup = 0;
+	(void)fd;
+	if (signals & SIGNALS_HUP)
 		reload_config(b);
-	}
-	if (got_term && !b->stopping) {
+	if ((signals & SIGNALS_TERM) && !b->stopping) {
 		log_info("bot", "signal received: shutting down");
 		b->stopping = true;
 	}
@@ -261,22 +240,14 @@ host_fatal(void *ctx, const char *message)
 int
 bot_init(struct bot *b)
 {
-	struct sigaction sa;
+	int fd;
 
 	b->loop = loop_new();
-	if (pipe2(b->sigpipe, O_CLOEXEC | O_NONBLOCK) < 0) {
-		log_warn("bot", "pipe");
+	if ((fd = signals_open()) < 0) {
+		log_warn("bot", "signal pipe");
 		return -1;
 	}
-	signal_fd = b->sigpipe[1];
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	loop_watch_fd(b->loop, b->sigpipe[0], on_signal_pipe, b);
+	loop_watch_fd(b->loop, fd, on_signal_pipe, b);
 	b->watch = dbwatch_open(store_path(b->store));
 	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 	b->housekeeping = loop_timer_new(b->loop, housekeeping, b);
@@ -434,11 +405,7 @@ bot_cleanup(struct bot *b)
 	loop_timer_free(b->housekeeping);
 	loop_timer_free(b->dbcheck);
 	dbwatch_close(b->watch);
-	if (b->sigpipe[0] > 0) {
-		signal_fd = -1;
-		close(b->sigpipe[0]);
-		close(b->sigpipe[1]);
-	}
+	signals_close();
 	loop_free(b->loop);
 	core_free(b->core);
 }

@@ -44,7 +44,6 @@ struct bot {
 	struct loop_timer *housekeeping;
 	struct loop_timer *dbcheck;     /* coalesces database notifications */
 	bool rechecking;        /* a notified commit was not visible yet: looking again */
-	int sigpipe[2];
 	bool stopping;
 	bool input_closed;      /* the console reached EOF: drain, then exit */
 	int64_t closed_at;

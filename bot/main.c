@@ -145,7 +145,7 @@ int
 main(int argc, char **argv)
 {
 	struct options o = { 0 };
-	struct bot b = { .sigpipe = { -1, -1 } };
+	struct bot b = { 0 };
 	struct driver_args args;
 	const char *db;
 	char err[512];

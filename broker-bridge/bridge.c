@@ -24,6 +24,7 @@
 #include "campaign/clock.h"
 #include "campaign/dbwatch.h"
 #include "campaign/log.h"
+#include "campaign/signals.h"
 #include "campaign/plandb.h"
 #include "campaign/store.h"
 #include "campaign/topic.h"
@@ -62,41 +63,9 @@ struct bridge {
 	int64_t next_tick_ms;
 	int64_t recheck_ms;             /* look again then (dbwatch_recheck_ms); 0: no */
 	bool told_waiting;
+	int signal_fd;                  /* signals.h */
 };
 
-static volatile sig_atomic_t got_term, got_hup;
-static int sig_fds[2] = { -1, -1 };
-
-static void
-on_signal(int sig)
-{
-	int saved = errno;
-
-	if (sig == SIGHUP)
-		got_hup = 1;
-	else
-		got_term = 1;
-	if (write(sig_fds[1], "", 1) < 0) {
-		/* The pipe is full: a wake-up is already pending. */
-	}
-	errno = saved;
-}
-
-static void
-setup_signals(void)
-{
-	struct sigaction sa;
-
-	if (pipe2(sig_fds, O_CLOEXEC | O_NONBLOCK) < 0)
-		fatal("bridge", "pipe2");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
 
 static bool
 readable(const char *path, const char *key, char *err, size_t errlen)
@@ -438,14 +407,14 @@ loop(struct bridge *b)
 
 	while (b->phase != PHASE_DONE) {
 		struct pollfd pfd[3] = {
-			{ .fd = sig_fds[0], .events = POLLIN },
+			{ .fd = b->signal_fd, .events = POLLIN },
 			{ .fd = dbwatch_fd(b->watch), .events = POLLIN },
 			{ .fd = b->mqtt != NULL ? mqtt_fd(b->mqtt) : -1 },
 		};
 		int64_t now = clock_mono_ms();
 		int timeout = -1, t;
 		bool poke = false, notified = false;
-		char buf[64];
+		int signals;
 
 		if (b->mqtt != NULL) {
 			pfd[2].events = mqtt_events(b->mqtt);
@@ -462,15 +431,10 @@ loop(struct bridge *b)
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			fatal("bridge", "poll");
 		now = clock_mono_ms();
-		if (pfd[0].revents & POLLIN)
-			while (read(sig_fds[0], buf, sizeof(buf)) > 0)
-				;
-		if (got_hup) {
-			got_hup = 0;
+		signals = (pfd[0].revents & POLLIN) ? signals_take() : 0;
+		if (signals & SIGNALS_HUP)
 			reload_config(b, now);
-		}
-		if (got_term) {
-			got_term = 0;
+		if (signals & SIGNALS_TERM) {
 			if (b->exiting)
 				log_info("bridge", "stopping already");
 			begin_close(b, true, now);
@@ -509,7 +473,8 @@ loop(struct bridge *b)
 int
 bridge_run(struct cfg *cfg, const char *config_path, const char *db_path)
 {
-	struct bridge b = { .cfg = cfg, .config_path = config_path, .db_path = db_path };
+	struct bridge b = { .cfg = cfg, .config_path = config_path, .db_path = db_path,
+		.signal_fd = -1 };
 	struct relay_stats stats;
 	char err[512];
 	int status = 1;
@@ -523,7 +488,8 @@ bridge_run(struct cfg *cfg, const char *config_path, const char *db_path)
 		log_warnx("bridge", "cannot shrink the SQLite cache");
 	if (plandb_present(b.store) && plandb_use_zone(b.store, err, sizeof(err)) < 0)
 		log_warnx("bridge", "%s", err);
-	setup_signals();
+	if ((b.signal_fd = signals_open()) < 0)
+		fatal("bridge", "signal pipe");
 	b.watch = dbwatch_open(db_path);
 	b.retained = retained_new(b.store);
 	b.relay = relay_new(b.store, on_progress, b.retained);
@@ -542,6 +508,7 @@ out:
 	dbwatch_close(b.watch);
 	store_close(b.store);
 	mqtt_settings_clear(&b.next);
+	signals_close();
 	free(b.next_prefix);
 	free(b.prefix);
 	cfg_free(b.cfg);
