@@ -44,6 +44,7 @@ struct bot {
 	struct loop_timer *housekeeping;
 	struct loop_timer *dbcheck;     /* coalesces database notifications */
 	bool rechecking;        /* a notified commit was not visible yet: looking again */
+	uint64_t writes_seen;   /* store_writes() at the last look (own_writes) */
 	bool stopping;
 	bool input_closed;      /* the console reached EOF: drain, then exit */
 	int64_t closed_at;

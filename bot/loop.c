@@ -46,6 +46,8 @@ struct loop {
 	struct loop_timer **timers;
 	size_t ntimers;
 	int64_t now;
+	loop_timer_cb *before_wait;
+	void *before_wait_arg;
 };
 
 struct loop *
@@ -274,6 +276,13 @@ finish_transfers(struct loop *l)
 }
 
 void
+loop_before_wait(struct loop *l, loop_timer_cb *cb, void *arg)
+{
+	l->before_wait = cb;
+	l->before_wait_arg = arg;
+}
+
+void
 loop_run_once(struct loop *l, int max_wait_ms)
 {
 	struct curl_waitfd fds[MAX_FDS];
@@ -283,6 +292,9 @@ loop_run_once(struct loop *l, int max_wait_ms)
 	int running;
 	CURLMcode rc;
 
+	if (l->before_wait != NULL)
+		l->before_wait(l->before_wait_arg);
+	n = l->nwatches;
 	l->now = clock_mono_ms();
 	for (size_t i = 0; i < n; i++)
 		fds[i] = (struct curl_waitfd){ .fd = l->watches[i].fd,

@@ -47,6 +47,8 @@ int loop_curl_add_connect_only(struct loop *l, CURL *easy, loop_curl_cb *cb, voi
 /* Aborts a transfer without calling its callback. */
 void loop_curl_remove(struct loop *l, CURL *easy);
 
+/* cb runs at the start of every round, before the wait (one hook; NULL: none). */
+void loop_before_wait(struct loop *l, loop_timer_cb *cb, void *arg);
 /* One round: waits at most max_wait_ms (less when a timer is due), dispatches. */
 void loop_run_once(struct loop *l, int max_wait_ms);
 /* The monotonic clock in ms, as of the current round. */

@@ -32,7 +32,16 @@ struct store {
 	size_t nstmts;
 	int depth;              /* open transaction levels */
 	int64_t data_version;
+	uint64_t writes;        /* commits of this connection (sqlite3_commit_hook) */
 };
+
+/* Counts this connection's commits, autocommit statements included. */
+static int
+count_commit(void *arg)
+{
+	((struct store *)arg)->writes++;
+	return 0;
+}
 
 int
 store_schema_latest(void)
@@ -147,6 +156,7 @@ store_open(const char *path, char *err, size_t errlen)
 	if (migrate(s, err, errlen) < 0)
 		goto fail;
 	pragma_int(s, "PRAGMA data_version", &s->data_version);
+	sqlite3_commit_hook(s->db, count_commit, s);
 	return s;
 fail:
 	store_close(s);
@@ -391,6 +401,12 @@ store_kv_set_i64(struct store *s, const char *key, int64_t value)
 
 	snprintf(text, sizeof(text), "%" PRId64, value);
 	return store_kv_set(s, key, text);
+}
+
+uint64_t
+store_writes(const struct store *s)
+{
+	return s->writes;
 }
 
 bool

@@ -62,6 +62,8 @@ int store_kv_set(struct store *s, const char *key, const char *value);
 int store_kv_get_i64(struct store *s, const char *key, int64_t *value);
 int store_kv_set_i64(struct store *s, const char *key, int64_t value);
 
+/* How many commits this connection made (a counter that only grows). */
+uint64_t store_writes(const struct store *s);
 /* True if another connection committed since the last call (PRAGMA data_version). */
 bool store_changed(struct store *s);
 
