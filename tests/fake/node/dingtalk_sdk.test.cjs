@@ -52,10 +52,11 @@ function sleep(ms) {
 }
 
 async function startFake() {
-  const portFile = path.join(tmp, 'port');
-  const secretFile = path.join(tmp, 'secret');
+  const dir = fs.mkdtempSync(path.join(tmp, 'fake-'));
+  const portFile = path.join(dir, 'port');
+  const secretFile = path.join(dir, 'secret');
   fs.writeFileSync(secretFile, SECRET + '\n');
-  const log = fs.openSync(path.join(tmp, 'fake.log'), 'w');
+  const log = fs.openSync(path.join(dir, 'fake.log'), 'w');
   const proc = spawn('/usr/bin/python3', [fakePath, '--port-file', portFile,
     '--client-id', CLIENT_ID, '--client-secret-file', secretFile,
     '--disconnect-grace', '1', '--event-retry', '30', '--max-lifetime', '150'],
@@ -84,12 +85,16 @@ async function waitFor(base, conds, timeout = 20) {
 }
 
 test('the official SDK connects to the fake, ACKs, replies, answers pings and reconnects', async (t) => {
+  problems.length = 0;
   const fake = await startFake();
-  t.after(() => fake.proc.kill('SIGTERM'));
   constants.GATEWAY_URL = fake.base + '/v1.0/gateway/connections/open';
 
   const client = new sdk.DWClient({ clientId: CLIENT_ID, clientSecret: SECRET, keepAlive: true });
-  t.after(() => client.disconnect());
+  t.after(async () => {
+    client.disconnect();
+    await sleep(100);
+    fake.proc.kill('SIGTERM');
+  });
   const received = [];
   const events = [];
   client.registerAllEventListener((msg) => {
@@ -173,4 +178,37 @@ test('the official SDK connects to the fake, ACKs, replies, answers pings and re
   assert.deepEqual(st.violations, []);
   assert.deepEqual(st.unacked, []);
   assert.deepEqual(problems, []);
+});
+
+test('a silent connection: the SDK keep-alive gives up on it and reconnects with a new ticket', async (t) => {
+  problems.length = 0;
+  const fake = await startFake();
+  constants.GATEWAY_URL = fake.base + '/v1.0/gateway/connections/open';
+  const client = new sdk.DWClient({ clientId: CLIENT_ID, clientSecret: SECRET, keepAlive: true });
+  t.after(async () => {
+    client.disconnect();
+    await sleep(100);
+    fake.proc.kill('SIGTERM');
+  });
+  const received = [];
+  client.registerCallbackListener(sdk.TOPIC_ROBOT, (res) => {
+    received.push(JSON.parse(res.data));
+    client.socketCallBackResponse(res.headers.messageId, null);
+  });
+  await client.connect();
+  await waitFor(fake.base, { connects: 1, open_connections: 1 });
+  await control(fake.base, 'POST', 'faults', { faults: [{ fault: 'silent' }] });
+  // The SDK pings every 8 s and terminates a socket that missed a pong.
+  const st = await waitFor(fake.base, { connects: 2, opens: 2, open_connections: 1 }, 60);
+  assert.equal(st.counters.connect_refused || 0, 0);
+  await control(fake.base, 'POST', 'messages', { messages: [{ staff_id: 'zhao01', text: '/help' }] });
+  await waitFor(fake.base, { acks: 1 });
+  assert.equal(received.length, 1);
+  const acks = (await control(fake.base, 'GET', 'acks')).acks;
+  assert.equal(acks[0].connection, 2);
+  assert.deepEqual(acks[0].problems, []);
+  // The SDK reports the dead socket with console.error: that one is expected.
+  const other = problems.filter((p) => !p.includes('TERMINATE SOCKET'));
+  assert.deepEqual(other, []);
+  assert.ok(problems.length >= 1, 'the SDK did not notice the silent connection');
 });
