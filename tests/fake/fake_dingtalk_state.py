@@ -273,9 +273,11 @@ class State:
             problems.append("message is not a string")
         data = ack.get("data")
         parsed = None
+        ok_code = ack.get("code") == 200
         if not isinstance(data, str):
             problems.append("data is not a string")
-        else:
+        elif data or ok_code:
+            # The Go SDK answers errors (404 no handler, 500) with data "".
             try:
                 parsed = json.loads(data)
             except ValueError:

@@ -239,6 +239,25 @@ class Stream(Base):
         run(go())
         self.assertEqual(self.fake.state()["unacked"], [])
 
+    def test_event_error_ack_is_pushed_again(self):
+        url = self.url()
+
+        async def go():
+            async with websockets.connect(url) as ws:
+                self.fake.event()
+                f = await self.recv(ws)
+                # An error ACK as the Go SDK writes it (code 500, data "").
+                await ws.send(json.dumps({"code": 500, "headers": {
+                    "messageId": f["headers"]["messageId"], "contentType": "application/json"},
+                    "message": "handler failed", "data": ""}))
+                g = await self.recv(ws, timeout=5)
+                self.assertEqual(g["headers"]["messageId"], f["headers"]["messageId"])
+                await ws.send(ack_for(g, {"status": "SUCCESS"}))
+        run(go())
+        st = self.fake.wait(acks=2)
+        self.assertEqual(st["violations"], [])
+        self.assertEqual(st["unacked"], [])
+
     def test_ping_echo_checked(self):
         url = self.url()
 
