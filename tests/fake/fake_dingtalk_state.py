@@ -289,7 +289,7 @@ class State:
             if kind == "SYSTEM" and frame["topic"] == "ping":
                 if not isinstance(parsed, dict) or parsed.get("opaque") != frame.get("opaque"):
                     problems.append("ping ACK does not echo the opaque")
-            elif kind == "EVENT":
+            elif kind == "EVENT" and ok_code:
                 if not isinstance(parsed, dict) or parsed.get("status") not in ("SUCCESS", "LATER"):
                     problems.append("event ACK data has no status SUCCESS|LATER")
             if frame["acked"] and frame["type"] != "SYSTEM":
