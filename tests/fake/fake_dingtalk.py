@@ -23,6 +23,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -453,6 +454,9 @@ class Http(BaseHTTPRequestHandler):
             self.answer(400, {"error": str(e)})
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as e:  # a bug of the fake: say so, keep serving
+            traceback.print_exc()
+            self.answer(500, {"error": "fake_dingtalk bug: %r" % (e,)})
 
 
 class Server(ThreadingHTTPServer):
