@@ -161,11 +161,15 @@ test('the official SDK connects to the fake, ACKs, replies, answers pings and re
   assert.equal(pingAck.type, 'SYSTEM');
   assert.deepEqual(pingAck.problems, []);
 
-  // disconnect: the fake drops the connection after its grace, the SDK opens a
-  // new connection with a new ticket and gets the next message there.
-  await control(fake.base, 'POST', 'faults', { faults: [{ fault: 'disconnect' }] });
+  // disconnect: the fake drops the connection after its grace; the SDK's first
+  // open then meets a 503 (it retries), and the next gets a new ticket and a
+  // new connection, where the next message arrives.
+  await control(fake.base, 'POST', 'faults', {
+    faults: [{ fault: 'open_5xx', status: 503 }, { fault: 'disconnect' }],
+  });
   st = await waitFor(fake.base, { closes: 1, opens: 2, connects: 2, open_connections: 1 });
   assert.equal(st.counters.connect_refused || 0, 0);
+  assert.equal(st.counters.api_error, 1);
   await control(fake.base, 'POST', 'messages', {
     messages: [{ staff_id: 'manager01', text: '/report 1.1 完成' }],
   });
