@@ -33,7 +33,7 @@ class FakeDingTalk:
         self.client_id = client_id
         self.secret = secret
         self.port_file = os.path.join(tmpdir, "fake_dingtalk.port")
-        secret_file = os.path.join(tmpdir, "fake_dingtalk.secret")
+        self.secret_file = secret_file = os.path.join(tmpdir, "fake_dingtalk.secret")
         with open(secret_file, "w") as f:
             f.write(secret + "\n")
         argv = ["/usr/bin/python3", os.path.join(HERE, "fake_dingtalk.py"),

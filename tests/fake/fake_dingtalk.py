@@ -405,11 +405,28 @@ class Http(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def read_chunked(self):
+        parts, total = [], 0
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise ApiError(413, "RequestEntityTooLarge", "request body too large")
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n > MAX_BODY:
-            raise ApiError(413, "RequestEntityTooLarge", "request body too large")
-        raw = self.rfile.read(n) if n else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            raw = self.read_chunked()
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            if n > MAX_BODY:
+                raise ApiError(413, "RequestEntityTooLarge", "request body too large")
+            raw = self.rfile.read(n) if n else b""
         self.raw_body = raw
         if not raw:
             return None

@@ -497,6 +497,22 @@ class RobotApi(Base):
         self.assertEqual(self.batch(tok, ["u1"])[0], 200)
         self.assertEqual(len(self.fake.sent()), 1)
 
+    def test_chunked_request_body(self):
+        import http.client
+        body = json.dumps({"appKey": CLIENT_ID, "appSecret": CLIENT_SECRET}).encode()
+        c = http.client.HTTPConnection("127.0.0.1", self.fake.port, timeout=10)
+        c.putrequest("POST", "/v1.0/oauth2/accessToken")
+        c.putheader("Content-Type", "application/json")
+        c.putheader("Transfer-Encoding", "chunked")
+        c.endheaders()
+        for part in (body[:10], body[10:]):
+            c.send(b"%x\r\n%s\r\n" % (len(part), part))
+        c.send(b"0\r\n\r\n")
+        r = c.getresponse()
+        self.assertEqual(r.status, 200)
+        self.assertIn("accessToken", json.loads(r.read()))
+        c.close()
+
     def test_missing_token_header(self):
         status, r = self.fake.api("/v1.0/robot/oToMessages/batchSend", {})
         self.assertEqual((status, r["code"]), (400, "AuthenticationFailed.MissingParameter"))
