@@ -40,7 +40,7 @@ MSG_KEYS = {"sampleText", "sampleMarkdown", "sampleLink", "sampleImageMsg",
             "sampleActionCard", "sampleActionCard2", "sampleActionCard3",
             "sampleActionCard4", "sampleActionCard5", "sampleActionCard6",
             "sampleAudio", "sampleFile", "sampleVideo"}
-ACTIONS = {"disconnect", "drop", "reset", "silent", "malformed", "big_frame",
+ACTIONS = {"disconnect", "drop", "reset", "silent", "malformed", "big_frame", "fragmented",
            "repeat_msgid", "ping", "expire_token", "expire_webhooks"}
 
 
@@ -289,6 +289,32 @@ class Hub:
             m["pad_to"] = size
             r = await self.inject_messages([m])
             return {"fault": kind, "connection": c.id, **r[0]}
+        if kind == "fragmented":
+            # One bot message as several WebSocket fragments, a ping control frame between
+            # the first two (RFC 6455 allows control frames inside a fragmented message).
+            data = self.bot_message(dict(a.get("message") or {"text": "in pieces"}))
+            f = self.frame("CALLBACK", TOPIC_ROBOT, data)
+            n = max(2, int(a.get("parts", 3)))
+            text = f["text"]
+            step = -(-len(text) // n)
+            parts = [text[i:i + step] for i in range(0, len(text), step)]
+            with st.lock:
+                st.frames[f["messageId"]] = {"type": "CALLBACK", "topic": TOPIC_ROBOT, "acked": False,
+                                             "pushed": 1, "first_pushed": now(), "last_pushed": now(),
+                                             "connection": c.id, "msgId": data["msgId"]}
+                st.record("push", connection=c.id, messageId=f["messageId"], type="CALLBACK",
+                          topic=TOPIC_ROBOT, bytes=len(text.encode()), repeat=False,
+                          msgId=data["msgId"], fragments=len(parts))
+            self.pushed_msgs[data["msgId"]] = data
+
+            async def pieces():
+                for i, part in enumerate(parts):
+                    yield part
+                    if i == 0:
+                        await c.ws.ping(b"fragmented")
+            await c.ws.send(pieces())
+            return {"fault": kind, "connection": c.id, "msgId": data["msgId"],
+                    "messageId": f["messageId"], "fragments": len(parts)}
         if kind == "repeat_msgid":
             msg_id = a.get("msg_id") or (list(self.pushed_msgs)[-1] if self.pushed_msgs else None)
             if msg_id not in self.pushed_msgs:

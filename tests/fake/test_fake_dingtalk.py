@@ -376,6 +376,20 @@ class Stream(Base):
         run(go())
         self.assertEqual(self.fake.wait(acks=1)["violations"], [])
 
+    def test_fragmented_frame_with_ping_inside(self):
+        url = self.url()
+
+        async def go():
+            async with websockets.connect(url) as ws:
+                await asyncio.sleep(0.1)
+                r = self.fake.fault(fault="fragmented", parts=4, message={"text": "分片 /tasks"})
+                self.assertEqual(r["fragments"], 4)
+                f = await self.recv(ws)
+                self.assertEqual(json.loads(f["data"])["text"]["content"], "分片 /tasks")
+                await ws.send(ack_for(f, {"response": None}))
+        run(go())
+        self.assertEqual(self.fake.wait(acks=1)["violations"], [])
+
     def test_repeated_msgid(self):
         url = self.url()
 
