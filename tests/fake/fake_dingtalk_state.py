@@ -3,7 +3,7 @@ access tokens, session webhooks, QPS windows, fault rules, the record of
 everything the bot did, and the checks of its ACKs. Thread-safe (one lock);
 no I/O here, so the HTTP thread and the WebSocket loop share it.
 
-Protocol sources: docs/ (see tests/fake/README.md, section "Fake DingTalk");
+Protocol sources: tests/fake/README.md (section "Fake DingTalk");
 the open-dingtalk developerpedia stream protocol page and the official SDKs.
 """
 
