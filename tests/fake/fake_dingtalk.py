@@ -737,7 +737,11 @@ class Server(ThreadingHTTPServer):
                  "connects": st.counters["connect"], "opens": st.counters["open"],
                  "closes": st.counters["close"], "pushes": st.counters["push"],
                  "open_connections": sum(1 for c in self.hub.conns.values() if c.status == "open"),
-                 "refused": st.counters["connect_refused"]}
+                 "refused": st.counters["connect_refused"],
+                 "webhook": sum(1 for e in st.sent if e["via"] == "webhook"),
+                 "batchSend": sum(1 for e in st.sent if e["via"] == "batchSend"),
+                 "groupSend": sum(1 for e in st.sent if e["via"] == "groupSend"),
+                 "pings_answered": sum(1 for a in st.acks if a["topic"] == "ping" and not a["problems"])}
             for k in conds:
                 if k not in s:
                     raise ValueError("unknown wait condition %r" % k)

@@ -274,7 +274,7 @@ class Stream(Base):
                 await ws.send(ack_for(g, {"opaque": "wrong"}))
                 return p
         run(go())
-        st = self.fake.wait(acks=2)
+        st = self.fake.wait(acks=2, pings_answered=1)
         problems = [v.get("problem") for v in st["violations"]]
         self.assertEqual(problems, ["ping ACK does not echo the opaque"])
 
@@ -543,6 +543,7 @@ class RobotApi(Base):
         self.assertTrue(r["processQueryKey"])
         status, r = self.batch(tok, ["busy"])
         self.assertEqual(r["flowControlledStaffIdList"], [])
+        self.fake.wait(batchSend=2)
         sent = self.fake.sent(via="batchSend")
         self.assertEqual([s["delivered"] for s in sent], [["a"], ["busy"]])
         self.assertEqual(sent[0]["text"], "提醒")
