@@ -14,6 +14,7 @@ fake_dingtalk_state.py; tests/fake/dingtalk_control.py is a client helper.
 
 import argparse
 import asyncio
+import hashlib
 import http
 import json
 import os
@@ -155,8 +156,9 @@ class Hub:
             ttl = float(m.get("webhook_ttl", st.webhook_ttl))
             session, url, expires_ms = st.new_webhook(self.http_base, ttl)
         create = wall_ms()
-        sender_id = "$:LWCP_v1:$" + staff.encode().hex()[:24]
-        conv = m.get("conversation_id") or ("cid" + (("g" + staff) if group else staff).encode().hex()[:22] + "==")
+        sender_id = "$:LWCP_v1:$" + hashlib.sha1(b"user:" + staff.encode()).hexdigest()[:24]
+        conv = m.get("conversation_id") or (
+            "cid" + hashlib.sha1((("group:" if group else "p2p:") + staff).encode()).hexdigest()[:22] + "==")
         data = {"conversationId": conv, "chatbotCorpId": st.corp_id,
                 "chatbotUserId": st.bot_user_id, "msgId": msg_id,
                 "senderNick": m.get("nick", "用户" + staff), "isAdmin": bool(m.get("is_admin", False)),

@@ -208,6 +208,12 @@ class Stream(Base):
         self.assertTrue(a["isInAtList"])
         self.assertEqual(b["text"]["content"], "@campaign-bot /due")
 
+    def test_private_conversations_differ_per_user(self):
+        a = self.inject(staff_id="manager000001", text="x")
+        b = self.inject(staff_id="manager000002", text="x")
+        self.assertNotEqual(a["conversationId"], b["conversationId"])
+        self.assertEqual(a["conversationId"], self.inject(staff_id="manager000001", text="y")["conversationId"])
+
     def test_unacked_bot_message_is_not_pushed_again_but_recorded(self):
         url = self.url()
 
