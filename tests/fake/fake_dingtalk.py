@@ -158,7 +158,8 @@ class Hub:
         create = wall_ms()
         sender_id = "$:LWCP_v1:$" + hashlib.sha1(b"user:" + staff.encode()).hexdigest()[:24]
         conv = m.get("conversation_id") or (
-            "cid" + hashlib.sha1((("group:" if group else "p2p:") + staff).encode()).hexdigest()[:22] + "==")
+            "cid" + hashlib.sha1((("group:" + str(m.get("title", "测试群"))) if group else
+                                  ("p2p:" + staff)).encode()).hexdigest()[:22] + "==")
         data = {"conversationId": conv, "chatbotCorpId": st.corp_id,
                 "chatbotUserId": st.bot_user_id, "msgId": msg_id,
                 "senderNick": m.get("nick", "用户" + staff), "isAdmin": bool(m.get("is_admin", False)),
