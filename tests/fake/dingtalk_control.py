@@ -33,7 +33,7 @@ class FakeDingTalk:
         self.client_id = client_id
         self.secret = secret
         self.port_file = os.path.join(tmpdir, "fake_dingtalk.port")
-        secret_file = os.path.join(tmpdir, "fake_dingtalk.secret")
+        self.secret_file = secret_file = os.path.join(tmpdir, "fake_dingtalk.secret")
         with open(secret_file, "w") as f:
             f.write(secret + "\n")
         argv = ["/usr/bin/python3", os.path.join(HERE, "fake_dingtalk.py"),
@@ -116,7 +116,8 @@ class FakeDingTalk:
 
     def wait(self, timeout=30, **conds):
         """Block until every condition holds (sent=N, acks=N, connects=N, opens=N,
-        closes=N, pushes=N, open_connections=N, refused=N); raises on timeout."""
+        closes=N, pushes=N, open_connections=N, refused=N, webhook=N, batchSend=N,
+        groupSend=N, pings_answered=N); raises on timeout."""
         q = "&".join("%s=%d" % kv for kv in conds.items())
         r = self.call("GET", "/control/wait?%s&timeout=%s" % (q, timeout), timeout=timeout + 10)
         if not r["ok"]:

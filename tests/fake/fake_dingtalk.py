@@ -14,6 +14,7 @@ fake_dingtalk_state.py; tests/fake/dingtalk_control.py is a client helper.
 
 import argparse
 import asyncio
+import hashlib
 import http
 import json
 import os
@@ -23,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+import traceback
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -39,7 +41,7 @@ MSG_KEYS = {"sampleText", "sampleMarkdown", "sampleLink", "sampleImageMsg",
             "sampleActionCard", "sampleActionCard2", "sampleActionCard3",
             "sampleActionCard4", "sampleActionCard5", "sampleActionCard6",
             "sampleAudio", "sampleFile", "sampleVideo"}
-ACTIONS = {"disconnect", "drop", "reset", "silent", "malformed", "big_frame",
+ACTIONS = {"disconnect", "drop", "reset", "silent", "malformed", "big_frame", "fragmented",
            "repeat_msgid", "ping", "expire_token", "expire_webhooks"}
 
 
@@ -154,8 +156,10 @@ class Hub:
             ttl = float(m.get("webhook_ttl", st.webhook_ttl))
             session, url, expires_ms = st.new_webhook(self.http_base, ttl)
         create = wall_ms()
-        sender_id = "$:LWCP_v1:$" + staff.encode().hex()[:24]
-        conv = m.get("conversation_id") or ("cid" + (("g" + staff) if group else staff).encode().hex()[:22] + "==")
+        sender_id = "$:LWCP_v1:$" + hashlib.sha1(b"user:" + staff.encode()).hexdigest()[:24]
+        conv = m.get("conversation_id") or (
+            "cid" + hashlib.sha1((("group:" + str(m.get("title", "测试群"))) if group else
+                                  ("p2p:" + staff)).encode()).hexdigest()[:22] + "==")
         data = {"conversationId": conv, "chatbotCorpId": st.corp_id,
                 "chatbotUserId": st.bot_user_id, "msgId": msg_id,
                 "senderNick": m.get("nick", "用户" + staff), "isAdmin": bool(m.get("is_admin", False)),
@@ -288,6 +292,32 @@ class Hub:
             m["pad_to"] = size
             r = await self.inject_messages([m])
             return {"fault": kind, "connection": c.id, **r[0]}
+        if kind == "fragmented":
+            # One bot message as several WebSocket fragments, a ping control frame between
+            # the first two (RFC 6455 allows control frames inside a fragmented message).
+            data = self.bot_message(dict(a.get("message") or {"text": "in pieces"}))
+            f = self.frame("CALLBACK", TOPIC_ROBOT, data)
+            n = max(2, int(a.get("parts", 3)))
+            text = f["text"]
+            step = -(-len(text) // n)
+            parts = [text[i:i + step] for i in range(0, len(text), step)]
+            with st.lock:
+                st.frames[f["messageId"]] = {"type": "CALLBACK", "topic": TOPIC_ROBOT, "acked": False,
+                                             "pushed": 1, "first_pushed": now(), "last_pushed": now(),
+                                             "connection": c.id, "msgId": data["msgId"]}
+                st.record("push", connection=c.id, messageId=f["messageId"], type="CALLBACK",
+                          topic=TOPIC_ROBOT, bytes=len(text.encode()), repeat=False,
+                          msgId=data["msgId"], fragments=len(parts))
+            self.pushed_msgs[data["msgId"]] = data
+
+            async def pieces():
+                for i, part in enumerate(parts):
+                    yield part
+                    if i == 0:
+                        await c.ws.ping(b"fragmented")
+            await c.ws.send(pieces())
+            return {"fault": kind, "connection": c.id, "msgId": data["msgId"],
+                    "messageId": f["messageId"], "fragments": len(parts)}
         if kind == "repeat_msgid":
             msg_id = a.get("msg_id") or (list(self.pushed_msgs)[-1] if self.pushed_msgs else None)
             if msg_id not in self.pushed_msgs:
@@ -404,11 +434,28 @@ class Http(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def read_chunked(self):
+        parts, total = [], 0
+        while True:
+            size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            total += size
+            if total > MAX_BODY:
+                raise ApiError(413, "RequestEntityTooLarge", "request body too large")
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
     def body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n > MAX_BODY:
-            raise ApiError(413, "RequestEntityTooLarge", "request body too large")
-        raw = self.rfile.read(n) if n else b""
+        if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
+            raw = self.read_chunked()
+        else:
+            n = int(self.headers.get("Content-Length") or 0)
+            if n > MAX_BODY:
+                raise ApiError(413, "RequestEntityTooLarge", "request body too large")
+            raw = self.rfile.read(n) if n else b""
         self.raw_body = raw
         if not raw:
             return None
@@ -453,6 +500,9 @@ class Http(BaseHTTPRequestHandler):
             self.answer(400, {"error": str(e)})
         except (BrokenPipeError, ConnectionResetError):
             pass
+        except Exception as e:  # a bug of the fake: say so, keep serving
+            traceback.print_exc()
+            self.answer(500, {"error": "fake_dingtalk bug: %r" % (e,)})
 
 
 class Server(ThreadingHTTPServer):
@@ -690,7 +740,11 @@ class Server(ThreadingHTTPServer):
                  "connects": st.counters["connect"], "opens": st.counters["open"],
                  "closes": st.counters["close"], "pushes": st.counters["push"],
                  "open_connections": sum(1 for c in self.hub.conns.values() if c.status == "open"),
-                 "refused": st.counters["connect_refused"]}
+                 "refused": st.counters["connect_refused"],
+                 "webhook": sum(1 for e in st.sent if e["via"] == "webhook"),
+                 "batchSend": sum(1 for e in st.sent if e["via"] == "batchSend"),
+                 "groupSend": sum(1 for e in st.sent if e["via"] == "groupSend"),
+                 "pings_answered": sum(1 for a in st.acks if a["topic"] == "ping" and not a["problems"])}
             for k in conds:
                 if k not in s:
                     raise ValueError("unknown wait condition %r" % k)

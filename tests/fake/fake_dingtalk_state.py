@@ -3,7 +3,7 @@ access tokens, session webhooks, QPS windows, fault rules, the record of
 everything the bot did, and the checks of its ACKs. Thread-safe (one lock);
 no I/O here, so the HTTP thread and the WebSocket loop share it.
 
-Protocol sources: docs/ (see tests/fake/README.md, section "Fake DingTalk");
+Protocol sources: tests/fake/README.md (section "Fake DingTalk");
 the open-dingtalk developerpedia stream protocol page and the official SDKs.
 """
 
@@ -273,9 +273,11 @@ class State:
             problems.append("message is not a string")
         data = ack.get("data")
         parsed = None
+        ok_code = ack.get("code") == 200
         if not isinstance(data, str):
             problems.append("data is not a string")
-        else:
+        elif data or ok_code:
+            # The Go SDK answers errors (404 no handler, 500) with data "".
             try:
                 parsed = json.loads(data)
             except ValueError:
@@ -287,7 +289,7 @@ class State:
             if kind == "SYSTEM" and frame["topic"] == "ping":
                 if not isinstance(parsed, dict) or parsed.get("opaque") != frame.get("opaque"):
                     problems.append("ping ACK does not echo the opaque")
-            elif kind == "EVENT":
+            elif kind == "EVENT" and ok_code:
                 if not isinstance(parsed, dict) or parsed.get("status") not in ("SUCCESS", "LATER"):
                     problems.append("event ACK data has no status SUCCESS|LATER")
             if frame["acked"] and frame["type"] != "SYSTEM":

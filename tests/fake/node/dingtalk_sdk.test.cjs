@@ -13,6 +13,7 @@ const test = require('node:test');
 const assert = require('node:assert/strict');
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const http = require('node:http');
 const path = require('node:path');
 const { createRequire } = require('node:module');
 
@@ -52,10 +53,11 @@ function sleep(ms) {
 }
 
 async function startFake() {
-  const portFile = path.join(tmp, 'port');
-  const secretFile = path.join(tmp, 'secret');
+  const dir = fs.mkdtempSync(path.join(tmp, 'fake-'));
+  const portFile = path.join(dir, 'port');
+  const secretFile = path.join(dir, 'secret');
   fs.writeFileSync(secretFile, SECRET + '\n');
-  const log = fs.openSync(path.join(tmp, 'fake.log'), 'w');
+  const log = fs.openSync(path.join(dir, 'fake.log'), 'w');
   const proc = spawn('/usr/bin/python3', [fakePath, '--port-file', portFile,
     '--client-id', CLIENT_ID, '--client-secret-file', secretFile,
     '--disconnect-grace', '1', '--event-retry', '30', '--max-lifetime', '150'],
@@ -66,14 +68,36 @@ async function startFake() {
   return { proc, base: `http://127.0.0.1:${port}` };
 }
 
-async function control(base, method, what, body) {
-  const res = await fetch(base + '/control/' + what, {
-    method,
-    headers: { 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+// node:http rather than fetch: Node 18 (Debian's) warns about fetch through
+// console.error, which this test counts as a failure.
+function httpJson(method, url, body) {
+  return new Promise((resolve, reject) => {
+    const data = body === undefined ? null : Buffer.from(JSON.stringify(body));
+    const req = http.request(url, {
+      method,
+      agent: false, // Node 20's global agent drops a socket idle for 5 s: /control/wait blocks longer
+      headers: data ? { 'Content-Type': 'application/json', 'Content-Length': data.length } : {},
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        try {
+          resolve({ status: res.statusCode, body: JSON.parse(Buffer.concat(chunks).toString()) });
+        } catch (e) {
+          reject(e);
+        }
+      });
+    });
+    req.on('error', reject);
+    if (data) req.write(data);
+    req.end();
   });
+}
+
+async function control(base, method, what, body) {
+  const res = await httpJson(method, base + '/control/' + what, body);
   assert.equal(res.status, 200, `control ${what}: ${res.status}`);
-  return res.json();
+  return res.body;
 }
 
 async function waitFor(base, conds, timeout = 20) {
@@ -84,12 +108,16 @@ async function waitFor(base, conds, timeout = 20) {
 }
 
 test('the official SDK connects to the fake, ACKs, replies, answers pings and reconnects', async (t) => {
+  problems.length = 0;
   const fake = await startFake();
-  t.after(() => fake.proc.kill('SIGTERM'));
   constants.GATEWAY_URL = fake.base + '/v1.0/gateway/connections/open';
 
   const client = new sdk.DWClient({ clientId: CLIENT_ID, clientSecret: SECRET, keepAlive: true });
-  t.after(() => client.disconnect());
+  t.after(async () => {
+    client.disconnect();
+    await sleep(100);
+    fake.proc.kill('SIGTERM');
+  });
   const received = [];
   const events = [];
   client.registerAllEventListener((msg) => {
@@ -99,16 +127,12 @@ test('the official SDK connects to the fake, ACKs, replies, answers pings and re
   client.registerCallbackListener(sdk.TOPIC_ROBOT, async (res) => {
     const data = JSON.parse(res.data);
     received.push({ headers: res.headers, data });
-    const answer = await fetch(data.sessionWebhook, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({
-        msgtype: 'markdown',
-        markdown: { title: '回复', text: `**收到** ${data.text.content.trim()}` },
-      }),
+    const answer = await httpJson('POST', data.sessionWebhook, {
+      msgtype: 'markdown',
+      markdown: { title: '回复', text: `**收到** ${data.text.content.trim()}` },
     });
-    const body = await answer.json();
-    assert.equal(body.errcode, 0);
+    assert.equal(answer.status, 200);
+    assert.equal(answer.body.errcode, 0);
     client.socketCallBackResponse(res.headers.messageId, null);
   });
   await client.connect();
@@ -156,11 +180,15 @@ test('the official SDK connects to the fake, ACKs, replies, answers pings and re
   assert.equal(pingAck.type, 'SYSTEM');
   assert.deepEqual(pingAck.problems, []);
 
-  // disconnect: the fake drops the connection after its grace, the SDK opens a
-  // new connection with a new ticket and gets the next message there.
-  await control(fake.base, 'POST', 'faults', { faults: [{ fault: 'disconnect' }] });
+  // disconnect: the fake drops the connection after its grace; the SDK's first
+  // open then meets a 503 (it retries), and the next gets a new ticket and a
+  // new connection, where the next message arrives.
+  await control(fake.base, 'POST', 'faults', {
+    faults: [{ fault: 'open_5xx', status: 503 }, { fault: 'disconnect' }],
+  });
   st = await waitFor(fake.base, { closes: 1, opens: 2, connects: 2, open_connections: 1 });
   assert.equal(st.counters.connect_refused || 0, 0);
+  assert.equal(st.counters.api_error, 1);
   await control(fake.base, 'POST', 'messages', {
     messages: [{ staff_id: 'manager01', text: '/report 1.1 完成' }],
   });
@@ -173,4 +201,37 @@ test('the official SDK connects to the fake, ACKs, replies, answers pings and re
   assert.deepEqual(st.violations, []);
   assert.deepEqual(st.unacked, []);
   assert.deepEqual(problems, []);
+});
+
+test('a silent connection: the SDK keep-alive gives up on it and reconnects with a new ticket', async (t) => {
+  problems.length = 0;
+  const fake = await startFake();
+  constants.GATEWAY_URL = fake.base + '/v1.0/gateway/connections/open';
+  const client = new sdk.DWClient({ clientId: CLIENT_ID, clientSecret: SECRET, keepAlive: true });
+  t.after(async () => {
+    client.disconnect();
+    await sleep(100);
+    fake.proc.kill('SIGTERM');
+  });
+  const received = [];
+  client.registerCallbackListener(sdk.TOPIC_ROBOT, (res) => {
+    received.push(JSON.parse(res.data));
+    client.socketCallBackResponse(res.headers.messageId, null);
+  });
+  await client.connect();
+  await waitFor(fake.base, { connects: 1, open_connections: 1 });
+  await control(fake.base, 'POST', 'faults', { faults: [{ fault: 'silent' }] });
+  // The SDK pings every 8 s and terminates a socket that missed a pong.
+  const st = await waitFor(fake.base, { connects: 2, opens: 2, open_connections: 1 }, 60);
+  assert.equal(st.counters.connect_refused || 0, 0);
+  await control(fake.base, 'POST', 'messages', { messages: [{ staff_id: 'zhao01', text: '/help' }] });
+  await waitFor(fake.base, { acks: 1 });
+  assert.equal(received.length, 1);
+  const acks = (await control(fake.base, 'GET', 'acks')).acks;
+  assert.equal(acks[0].connection, 2);
+  assert.deepEqual(acks[0].problems, []);
+  // The SDK reports the dead socket with console.error: that one is expected.
+  const other = problems.filter((p) => !p.includes('TERMINATE SOCKET'));
+  assert.deepEqual(other, []);
+  assert.ok(problems.length >= 1, 'the SDK did not notice the silent connection');
 });

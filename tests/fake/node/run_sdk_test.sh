@@ -3,7 +3,8 @@
 # pinned in package-lock.json) against tests/fake/fake_dingtalk.py.
 # usage: run_sdk_test.sh WORKDIR
 # `npm ci` installs into WORKDIR (a build directory, never the source tree), once
-# per lock file; the npm cache lives there too, so a second run works offline.
+# per lock file; with npm's own cache (~/.npm) and --prefer-offline, another
+# build directory installs again without the network.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 work=${1:?usage: run_sdk_test.sh WORKDIR}
@@ -12,8 +13,7 @@ work=$(cd "$work" && pwd)
 stamp="$work/node_modules/.campaign-lock"
 if ! cmp -s "$here/package-lock.json" "$stamp" 2>/dev/null; then
   cp "$here/package.json" "$here/package-lock.json" "$work/"
-  (cd "$work" && npm ci --no-audit --no-fund --prefer-offline --cache "$work/.npm-cache" \
-     --loglevel=error)
+  (cd "$work" && npm ci --no-audit --no-fund --prefer-offline --loglevel=error)
   cp "$here/package-lock.json" "$stamp"
 fi
 export DT_NODE_MODULES="$work/node_modules"
