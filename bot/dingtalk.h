@@ -53,6 +53,7 @@ struct dingtalk {
 	bool ws_closed;         /* closed() came: free the ws after the ws_* call */
 	bool reconnect_now;     /* the gateway asked us to move (disconnect) */
 	int64_t last_frame_ms;
+	int64_t last_ping_ms;   /* our last WebSocket ping (liveness of an idle connection) */
 	struct loop_timer *retry, *tick, *flush;
 	char *token;
 	int64_t token_expires_ms; /* monotonic */

@@ -38,7 +38,7 @@
 #define CALL_TIMEOUT_MS 15000
 #define BACKOFF_FIRST_MS 1000
 #define BACKOFF_MAX_MS 60000
-#define SILENCE_MS 90000        /* the gateway pings well within this */
+#define SILENCE_MS 90000        /* no frame (nor pong to our pings, every 30 s) this long: dead */
 
 enum dt_state { DT_IDLE, DT_OPENING, DT_CONNECTING, DT_OPEN, DT_WAITING, DT_STOPPED };
 
@@ -382,11 +382,21 @@ tick(void *arg)
 		ws_io(t->ws, false, false);
 		after_ws_call(t);
 	}
-	if (t->ws != NULL && t->state == DT_OPEN && now - t->last_frame_ms > t->silence_ms) {
-		log_warnx("dingtalk", "no frame for %lld s: the connection is dead; reconnecting",
-		    (long long)((now - t->last_frame_ms) / 1000));
-		ws_close(t->ws, 1001, "silent");
-		after_ws_call(t);
+	if (t->ws != NULL && t->state == DT_OPEN) {
+		int64_t last = ws_last_received(t->ws) > t->last_frame_ms ?
+		    ws_last_received(t->ws) : t->last_frame_ms;
+
+		if (now - last > t->silence_ms) {
+			log_warnx("dingtalk", "no frame for %lld s: the connection is dead; "
+			    "reconnecting", (long long)((now - last) / 1000));
+			ws_close(t->ws, 1001, "silent");
+			after_ws_call(t);
+		} else if (now - last > t->silence_ms / 3 && now - t->last_ping_ms > t->silence_ms / 3) {
+			/* An idle gateway says nothing: a ping's pong shows it is still there. */
+			t->last_ping_ms = now;
+			ws_ping(t->ws);
+			after_ws_call(t);
+		}
 	}
 	if (t->state != DT_STOPPED)
 		loop_timer_after(t->tick, 1000);

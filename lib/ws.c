@@ -64,6 +64,7 @@ struct ws {
 	wslay_event_context_ptr ctx;
 	char io_why[WHY_MAX];   /* why the last read or write failed */
 
+	int64_t last_rx;        /* clock_mono_ms of the last frame received (any opcode) */
 	bool ending;            /* the end is decided: end_code/end_why */
 	bool report_now;        /* ... and closed() is due */
 	bool reported;
@@ -261,6 +262,7 @@ on_wslay_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_a
 	struct ws *w = arg;
 
 	(void)ctx;
+	w->last_rx = clock_mono_ms();
 	if (m->opcode == WSLAY_CONNECTION_CLOSE) {
 		char why[WHY_MAX];
 
@@ -800,6 +802,22 @@ ws_send_text(struct ws *w, const char *data, size_t len)
 	if (w->state != WS_OPEN || w->ending)
 		return -1;
 	return wslay_event_queue_msg(w->ctx, &m) == 0 ? 0 : -1;
+}
+
+int
+ws_ping(struct ws *w)
+{
+	struct wslay_event_msg m = { WSLAY_PING, (const uint8_t *)"", 0 };
+
+	if (w->state != WS_OPEN || w->ending)
+		return -1;
+	return wslay_event_queue_msg(w->ctx, &m) == 0 ? 0 : -1;
+}
+
+int64_t
+ws_last_received(const struct ws *w)
+{
+	return w->last_rx;
 }
 
 void

@@ -89,6 +89,10 @@ int ws_send_text(struct ws *w, const char *data, size_t len);
  * Before open, ends the connection at once: closed(1006, ...) before it
  * returns. Does nothing once closed() was reported. */
 void ws_close(struct ws *w, int code, const char *reason);
+/* Queues a ping frame (a peer that answers proves the connection alive); -1 when not open. */
+int ws_ping(struct ws *w);
+/* clock_mono_ms of the last frame received of any kind (pongs too); 0: none yet. */
+int64_t ws_last_received(const struct ws *w);
 /* Never calls callbacks; the caller removes ws_easy from its multi first if
  * still connecting (after ws_connected, ws_free does it). Accepts NULL. */
 void ws_free(struct ws *w);

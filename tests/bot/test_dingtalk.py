@@ -180,6 +180,10 @@ def reconnects(env):
     fake = start(env, bot_env={"CAMPAIGN_TEST_DINGTALK_SILENCE_MS": "3000"},
                  fake_args=["--disconnect-grace", "1"])
     fake.wait(open_connections=1)
+    # Idle but healthy (the fake sends nothing unasked): our pings' pongs keep it.
+    time.sleep(4.5)
+    check(fake.state()["counters"]["open"] == 1, "an idle connection is kept: %r"
+          % fake.state()["counters"])
     fake.fault(fault="disconnect")
     fake.wait(opens=2, open_connections=1)
     fake.fault(fault="reset")
