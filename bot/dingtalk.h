@@ -39,7 +39,7 @@ struct dt_job {
 	char *chat[DT_BATCH_MAX];       /* staff ids, or the one group */
 };
 
-struct ws;
+struct ws_link;
 
 struct dingtalk {
 	struct driver drv;
@@ -49,8 +49,7 @@ struct dingtalk {
 	bool ever_connected;
 	int failures;
 	struct http_json *open_call, *token_call, *send_call;
-	struct ws *ws;
-	bool ws_closed;         /* closed() came: free the ws after the ws_* call */
+	struct ws_link *link;   /* the stream connection */
 	bool reconnect_now;     /* the gateway asked us to move (disconnect) */
 	int64_t last_frame_ms;
 	int64_t last_ping_ms;   /* our last WebSocket ping (liveness of an idle connection) */

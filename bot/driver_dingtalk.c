@@ -28,9 +28,9 @@
 #include "campaign/clock.h"
 #include "campaign/log.h"
 #include "campaign/num.h"
-#include "campaign/ws.h"
 #include "campaign/xmalloc.h"
 #include "dingtalk.h"
+#include "ws_link.h"
 
 #define BOT_TOPIC "/v1.0/im/bot/messages/get"
 #define ANSWER_MAX (256 * 1024)
@@ -59,7 +59,7 @@ send_frame(struct dingtalk *t, json_t *frame)
 	char *text = json_dumps(frame, JSON_COMPACT);
 
 	json_decref(frame);
-	if (text == NULL || t->ws == NULL || ws_send_text(t->ws, text, strlen(text)) < 0)
+	if (text == NULL || ws_link_send(t->link, text, strlen(text)) < 0)
 		log_warnx("dingtalk", "could not queue an acknowledgement");
 	free(text);
 }
@@ -165,7 +165,7 @@ on_frame(struct dingtalk *t, const char *data, size_t len)
 		log_info("dingtalk", "the gateway asks to reconnect (%.100s)",
 		    payload != NULL ? payload : "");
 		t->reconnect_now = true;
-		ws_close(t->ws, 1000, "reconnect");
+		ws_link_close(t->link, 1000, "reconnect");
 	} else if (strcmp(type, "CALLBACK") == 0 && topic != NULL &&
 	    strcmp(topic, BOT_TOPIC) == 0 && payload != NULL) {
 		bot_message(t, id, payload);
@@ -180,7 +180,7 @@ out:
 /* ---- the connection ---- */
 
 static void
-ws_opened(void *arg)
+link_open(void *arg)
 {
 	struct dingtalk *t = arg;
 
@@ -196,123 +196,45 @@ ws_opened(void *arg)
 }
 
 static void
-ws_message(void *arg, const char *data, size_t len, bool binary)
+link_message(void *arg, const char *data, size_t len)
+{
+	on_frame(arg, data, len);
+}
+
+/* The connection is gone: a new ticket, at once after a disconnect, else after a pause. */
+static void
+link_closed(void *arg, int code, const char *why)
 {
 	struct dingtalk *t = arg;
 
-	if (binary) {
-		log_warnx("dingtalk", "a binary frame (%zu bytes); ignored", len);
-		return;
-	}
-	on_frame(t, data, len);
-}
-
-static void
-ws_closed_cb(void *arg, int code, const char *why)
-{
-	struct dingtalk *t = arg;
-
-	t->ws_closed = true;
-	if (t->state != DT_STOPPED)
-		log_warnx("dingtalk", "stream connection closed (%d %.160s)", code, why);
-}
-
-static void watch_ws(struct dingtalk *t);
-
-/* Frees a closed connection and schedules the next one. */
-static void
-after_ws_call(struct dingtalk *t)
-{
-	int64_t wait;
-
-	if (!t->ws_closed) {
-		watch_ws(t);
-		return;
-	}
-	if (ws_fd(t->ws) >= 0)
-		loop_unwatch_fd(t->drv.host->loop, ws_fd(t->ws));
-	ws_free(t->ws);
-	t->ws = NULL;
-	t->ws_closed = false;
 	if (t->state == DT_STOPPED)
 		return;
+	log_warnx("dingtalk", "stream connection closed (%d %.160s)", code, why);
 	t->state = DT_WAITING;
-	wait = t->reconnect_now ? 0 : reconnect_ms(t);
+	loop_timer_after(t->retry, t->reconnect_now ? 0 : reconnect_ms(t));
 	t->reconnect_now = false;
-	loop_timer_after(t->retry, wait);
-}
-
-static void
-on_ws_io(void *arg, int fd, bool readable, bool writable)
-{
-	struct dingtalk *t = arg;
-
-	(void)fd;
-	if (t->ws == NULL)
-		return;
-	ws_io(t->ws, readable, writable);
-	after_ws_call(t);
-}
-
-static void
-watch_ws(struct dingtalk *t)
-{
-	int64_t deadline;
-
-	if (t->ws == NULL || ws_fd(t->ws) < 0)
-		return;
-	loop_watch_fd_events(t->drv.host->loop, ws_fd(t->ws), ws_wants_write(t->ws), on_ws_io, t);
-	deadline = ws_deadline(t->ws);
-	if (deadline >= 0 && (!loop_timer_armed(t->tick) || deadline < clock_mono_ms() + 1000))
-		loop_timer_at(t->tick, deadline);
-}
-
-static void
-on_connected(void *arg, CURL *easy, CURLcode rc)
-{
-	struct dingtalk *t = arg;
-
-	(void)easy;
-	if (t->ws == NULL)
-		return;
-	ws_connected(t->ws, rc);
-	after_ws_call(t);
 }
 
 static void
 connect_stream(struct dingtalk *t, const char *endpoint, const char *ticket)
 {
-	static const struct ws_handler handler = { 0 };
-	struct ws_handler h = handler;
-	struct ws_config c = { .connect_timeout_ms = 10000, .max_message = FRAME_MAX,
-		.user_agent = "campaign-bot/0.1" };
 	char err[256], *url, *escaped;
 	CURL *e = curl_easy_init();
 
-	escaped = curl_easy_escape(e, ticket, 0);
+	escaped = e != NULL ? curl_easy_escape(e, ticket, 0) : NULL;
 	url = xasprintf("%s%s%s=%s", endpoint, strchr(endpoint, '?') != NULL ? "&" : "?", "ticket",
 	    escaped != NULL ? escaped : "");
 	curl_free(escaped);
 	curl_easy_cleanup(e);
-	h.arg = t;
-	h.open = ws_opened;
-	h.message = ws_message;
-	h.closed = ws_closed_cb;
-	c.url = url;
-	t->ws = ws_new(&c, &h, err, sizeof(err));
-	explicit_bzero(url, strlen(url));
-	free(url);
-	if (t->ws == NULL ||
-	    loop_curl_add_connect_only(t->drv.host->loop, ws_easy(t->ws), on_connected, t) < 0) {
-		log_warnx("dingtalk", "cannot open the stream: %s", t->ws == NULL ? err :
-		    "transfer refused");
-		ws_free(t->ws);
-		t->ws = NULL;
+	if (ws_link_connect(t->link, url, FRAME_MAX, err, sizeof(err)) < 0) {
+		log_warnx("dingtalk", "cannot open the stream: %s", err);
 		t->state = DT_WAITING;
 		loop_timer_after(t->retry, reconnect_ms(t));
-		return;
+	} else {
+		t->state = DT_CONNECTING;
 	}
-	t->state = DT_CONNECTING;
+	explicit_bzero(url, strlen(url));
+	free(url);
 }
 
 static void
@@ -371,31 +293,25 @@ retry_step(void *arg)
 		open_gateway(t);
 }
 
-/* The ws's own deadline, and the silence check. */
+/* The silence check: a ping when idle, a new connection when dead. */
 static void
 tick(void *arg)
 {
 	struct dingtalk *t = arg;
 	int64_t now = clock_mono_ms();
 
-	if (t->ws != NULL && ws_deadline(t->ws) >= 0 && ws_deadline(t->ws) <= now) {
-		ws_io(t->ws, false, false);
-		after_ws_call(t);
-	}
-	if (t->ws != NULL && t->state == DT_OPEN) {
-		int64_t last = ws_last_received(t->ws) > t->last_frame_ms ?
-		    ws_last_received(t->ws) : t->last_frame_ms;
+	if (ws_link_open(t->link) && t->state == DT_OPEN) {
+		int64_t last = ws_link_last_received(t->link) > t->last_frame_ms ?
+		    ws_link_last_received(t->link) : t->last_frame_ms;
 
 		if (now - last > t->silence_ms) {
 			log_warnx("dingtalk", "no frame for %lld s: the connection is dead; "
 			    "reconnecting", (long long)((now - last) / 1000));
-			ws_close(t->ws, 1001, "silent");
-			after_ws_call(t);
+			ws_link_close(t->link, 1001, "silent");
 		} else if (now - last > t->silence_ms / 3 && now - t->last_ping_ms > t->silence_ms / 3) {
 			/* An idle gateway says nothing: a ping's pong shows it is still there. */
 			t->last_ping_ms = now;
-			ws_ping(t->ws);
-			after_ws_call(t);
+			ws_link_ping(t->link);
 		}
 	}
 	if (t->state != DT_STOPPED)
@@ -422,12 +338,7 @@ dt_stop(struct driver *d)
 	t->state = DT_STOPPED;
 	loop_timer_at(t->retry, -1);
 	http_json_abort(t->open_call);
-	if (t->ws != NULL) {
-		if (ws_fd(t->ws) >= 0)
-			loop_unwatch_fd(d->host->loop, ws_fd(t->ws));
-		ws_free(t->ws);
-		t->ws = NULL;
-	}
+	ws_link_drop(t->link);
 }
 
 static bool
@@ -447,6 +358,7 @@ dt_free(struct driver *d)
 		return;
 	t = d->priv;
 	dt_stop(d);
+	ws_link_free(t->link);
 	http_json_free(t->open_call);
 	http_json_free(t->token_call);
 	http_json_free(t->send_call);
@@ -499,6 +411,8 @@ driver_dingtalk_new(const struct driver_host *host, const struct cfg *cfg, const
 	t->send_call = http_json_new(host->loop, ANSWER_MAX);
 	t->retry = loop_timer_new(host->loop, retry_step, t);
 	t->tick = loop_timer_new(host->loop, tick, t);
+	t->link = ws_link_new(host->loop, "dingtalk", &(struct ws_link_handler){ .arg = t,
+	    .open = link_open, .message = link_message, .closed = link_closed });
 	dt_send_init(t);
 	return &t->drv;
 }
