@@ -14,6 +14,7 @@
 #include "driver_console.h"
 #include "driver_dingtalk.h"
 #include "driver_telegram.h"
+#include "driver_wecom.h"
 
 struct driver_entry {
 	const char *name;
@@ -84,6 +85,13 @@ dingtalk_secret(const struct cfg *cfg, char *err, size_t errlen)
 	    err, errlen);
 }
 
+static char *
+wecom_secret(const struct cfg *cfg, char *err, size_t errlen)
+{
+	return secret_read("WECOM_BOT_SECRET", cfg->wecom.secret_file,
+	    "the wecom driver needs the robot's Secret ([wecom] secret_file)", err, errlen);
+}
+
 static struct driver *
 open_console(const struct driver_host *host, const struct cfg *cfg,
     const struct driver_args *a, const char *secret)
@@ -110,10 +118,19 @@ open_dingtalk(const struct driver_host *host, const struct cfg *cfg,
 	return driver_dingtalk_new(host, cfg, secret);
 }
 
+static struct driver *
+open_wecom(const struct driver_host *host, const struct cfg *cfg,
+    const struct driver_args *a, const char *secret)
+{
+	(void)a;
+	return driver_wecom_new(host, cfg, secret);
+}
+
 static const struct driver_entry entries[] = {
 	{ "console", false, NULL, open_console },
 	{ "telegram", true, telegram_token, open_telegram },
 	{ "dingtalk", true, dingtalk_secret, open_dingtalk },
+	{ "wecom", true, wecom_secret, open_wecom },
 };
 
 static const struct driver_entry *

@@ -189,7 +189,7 @@ set_base_url(char **slot, const char *key, const char *value)
 static const char *
 set_drivers(struct cfg *cfg, const char *value)
 {
-	static const char *const known[] = { "console", "telegram", "dingtalk" };
+	static const char *const known[] = { "console", "telegram", "dingtalk", "wecom" };
 	size_t n;
 	char **items = split_list(value, &n);
 
@@ -203,7 +203,7 @@ set_drivers(struct cfg *cfg, const char *value)
 				ok = false;
 		if (!ok) {
 			free_list(items, n);
-			return "drivers must list console, telegram or dingtalk, each once";
+			return "drivers must list console, telegram, dingtalk or wecom, each once";
 		}
 	}
 	if (n == 0) {
@@ -293,6 +293,25 @@ apply_dingtalk(struct cfg *cfg, const char *name, const char *value)
 		if (*value != '\0' && !users_id_ok(value))
 			return "robot_code must be the robot's code (no spaces)";
 		set_str(&cfg->dingtalk.robot_code, value);
+	} else {
+		return "unknown key";
+	}
+	return NULL;
+}
+
+static const char *
+apply_wecom(struct cfg *cfg, const char *name, const char *value)
+{
+	if (strcmp(name, "bot_id") == 0) {
+		if (!users_id_ok(value))
+			return "bot_id must be the robot's Bot ID (no spaces)";
+		set_str(&cfg->wecom.bot_id, value);
+	} else if (strcmp(name, "secret_file") == 0) {
+		set_str(&cfg->wecom.secret_file, value);
+	} else if (strcmp(name, "ws_url") == 0) {
+		if (strncmp(value, "wss://", 6) != 0 && strncmp(value, "ws://", 5) != 0)
+			return "ws_url must start with wss:// or ws://";
+		set_str(&cfg->wecom.ws_url, value);
 	} else {
 		return "unknown key";
 	}
@@ -392,6 +411,8 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 		problem = apply_telegram(cfg, name, value);
 	else if (strcmp(section, "dingtalk") == 0)
 		problem = apply_dingtalk(cfg, name, value);
+	else if (strcmp(section, "wecom") == 0)
+		problem = apply_wecom(cfg, name, value);
 	else if (strcmp(section, "mqtt") == 0)
 		problem = apply_mqtt(cfg, name, value);
 	else if (strcmp(section, "reminders") == 0)
@@ -434,6 +455,7 @@ cfg_defaults(void)
 	cfg->telegram.api_url = xstrdup("https://api.telegram.org");
 	cfg->telegram.poll_timeout = 30;
 	cfg->dingtalk.api_url = xstrdup("https://api.dingtalk.com");
+	cfg->wecom.ws_url = xstrdup("wss://openws.work.weixin.qq.com");
 	cfg->chat.rate_global = 30;
 	cfg->chat.rate_group_per_min = 20;
 	cfg->mqtt.host = xstrdup("127.0.0.1");
@@ -478,6 +500,11 @@ cfg_load(const char *path, char *err, size_t errlen)
 		    "(the app's AppKey)", path);
 		goto fail;
 	}
+	if (cfg_has_driver(cfg, "wecom") && cfg->wecom.bot_id == NULL) {
+		snprintf(err, errlen, "%s: [wecom] bot_id is required by the wecom driver "
+		    "(the smart robot's Bot ID)", path);
+		goto fail;
+	}
 	if ((cfg->mqtt.tls_cert == NULL) != (cfg->mqtt.tls_key == NULL)) {
 		snprintf(err, errlen, "%s: [mqtt] tls_cert and tls_key go together", path);
 		goto fail;
@@ -507,6 +534,9 @@ cfg_free(struct cfg *cfg)
 	free(cfg->dingtalk.client_secret_file);
 	free(cfg->dingtalk.robot_code);
 	free(cfg->dingtalk.api_url);
+	free(cfg->wecom.bot_id);
+	free(cfg->wecom.secret_file);
+	free(cfg->wecom.ws_url);
 	free(cfg->mqtt.host);
 	free(cfg->mqtt.socket);
 	free(cfg->mqtt.client_id);

@@ -46,6 +46,12 @@ struct cfg {
 	} dingtalk;
 
 	struct {
+		char *bot_id;           /* the smart robot's Bot ID */
+		char *secret_file;      /* NULL: WECOM_BOT_SECRET only */
+		char *ws_url;           /* the long connection's address */
+	} wecom;
+
+	struct {
 		char *host;
 		int port;
 		char *socket;           /* unix socket path; wins over host/port */
