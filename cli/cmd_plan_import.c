@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "campaign/clock.h"
@@ -18,17 +19,23 @@
 #include "campaign/xmalloc.h"
 #include "cli.h"
 
-/* Reads at most max + 1 bytes, so the importer can refuse an oversized file. */
+/*
+ * Reads at most max + 1 bytes, so the importer can refuse an oversized file;
+ * *size is the file's real size when it is a regular file, else *len.
+ */
 static char *
-read_file(const char *path, size_t max, size_t *len)
+read_file(const char *path, size_t max, size_t *len, unsigned long long *size)
 {
 	FILE *fp = fopen(path, "rb");
+	struct stat st;
 	char *data;
 
 	if (fp == NULL)
 		return NULL;
 	data = xmalloc(max + 2);
 	*len = fread(data, 1, max + 1, fp);
+	*size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ?
+	    (unsigned long long)st.st_size : *len;
 	if (ferror(fp)) {
 		int saved = errno;
 
@@ -98,6 +105,7 @@ cmd_plan_import(struct cli *cli, int argc, char **argv)
 	bool load = false;
 	char *data = NULL, err[1024];
 	size_t len = 0;
+	unsigned long long size = 0;
 	int ch, rc = CLI_FAILED;
 
 	optind = 0; /* 0: GNU getopt re-initializes (main parsed with "+") */
@@ -127,9 +135,19 @@ cmd_plan_import(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(cmd, "plan import: expected one FILE.txt");
 	path = argv[optind];
 	opts.name = path;
-	data = read_file(path, IMPORT_MAX_BYTES, &len);
+	data = read_file(path, IMPORT_MAX_BYTES, &len, &size);
 	if (data == NULL)
 		return cli_fail("%s: %s", path, strerror(errno));
+	if (len > IMPORT_MAX_BYTES) {
+		/* The importer saw only the first limit + 1 bytes: name the real size. */
+		if (size > len)
+			cli_fail("%s: the file is too large for a plan document (%llu bytes; "
+			    "the limit is %u)", path, size, IMPORT_MAX_BYTES);
+		else
+			cli_fail("%s: the file is too large for a plan document (more than %u "
+			    "bytes, the limit)", path, IMPORT_MAX_BYTES);
+		goto out;
+	}
 	r = import_document(data, len, &opts);
 	if (r->json == NULL) {
 		import_report_print(r, path, stderr);

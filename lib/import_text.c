@@ -477,7 +477,15 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 			    excerpt);
 			*norm = '\0';
 		}
-		if (*norm != '\0' && doc->nlines < IMP_MAX_LINES) {
+		if (*norm != '\0' && doc->nlines == IMP_MAX_LINES) {
+			/* Never a silent truncation: the rest would be lost unseen. */
+			free(norm);
+			snprintf(err, errlen, "the file has more than %d non-empty lines (line "
+			    "%d is one too many); a plan document is far shorter: check that "
+			    "this is the plan, or split it", IMP_MAX_LINES, no);
+			goto out;
+		}
+		if (*norm != '\0') {
 			if (doc->nlines == cap) {
 				cap = cap == 0 ? 64 : cap * 2;
 				doc->lines = xreallocarray(doc->lines, cap, sizeof(*doc->lines));
