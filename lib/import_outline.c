@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/buf.h"
+#include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 #include "import_priv.h"
 
@@ -20,6 +22,7 @@ struct marker {
 	enum mark kind;
 	int number;
 	size_t len;             /* marker and the spaces after it */
+	bool bare;              /* "一)": a (一) that lost its "(" (line starts only) */
 };
 
 struct frame {
@@ -28,13 +31,23 @@ struct frame {
 	ssize_t item;           /* -1: a field heading ("3、活动时间:…") */
 };
 
+/* The columns of a table flattened into space-separated lines. */
+struct table {
+	bool on;
+	size_t ncols;
+	int content, time, units; /* column indices, -1 if absent */
+};
+
 struct state {
 	struct frame stack[IMP_MAX_DEPTH];
 	int depth;
+	struct table table;
 	ssize_t target;         /* the item body lines go to; -1: preamble */
 	struct imp_outline *out;
 	struct imp_notes *notes;
 	size_t cap_items;
+	char *pending[4];       /* a table row's fields, added once its item is open */
+	size_t npending;
 };
 
 static const char *const field_labels[] = {
@@ -94,9 +107,15 @@ marker_at(const char *s, struct marker *m)
 			return false;
 	} else if ((n = imp_cn_numeral(p, &v)) > 0) {
 		p += n;
-		if (!imp_eat(&p, "、") && !(*p == '.' && p++))
-			return false;
-		m->kind = MARK_CN;
+		if (*p == ')') {
+			p++;
+			m->kind = MARK_CN_PAREN;
+			m->bare = true;
+		} else {
+			if (!imp_eat(&p, "、") && !(*p == '.' && p++))
+				return false;
+			m->kind = MARK_CN;
+		}
 	} else {
 		return false;
 	}
@@ -119,6 +138,24 @@ is_field(const char *head)
 	return false;
 }
 
+/*
+ * What a heading names: its first clause (a heading often runs into its text:
+ * "(七)6月9日前,县安监局…宣传标语的刀旗"), at most its first 12 characters,
+ * so that words deep in an item's sentence do not classify it.
+ */
+static char *
+heading_title(const char *heading)
+{
+	size_t n = 0, chars = 0;
+
+	while (heading[n] != '\0' && chars < 12 && heading[n] != ',' && heading[n] != ':' &&
+	    heading[n] != ';' && heading[n] != '(' && !imp_starts(heading + n, "。")) {
+		n += imp_cplen(heading + n);
+		chars++;
+	}
+	return xstrndup(heading, n);
+}
+
 enum imp_class
 imp_classify(const char *heading)
 {
@@ -126,28 +163,40 @@ imp_classify(const char *heading)
 		"指导思想", "主题", "目标", "意义", "背景", "总体要求", "基本原则", "活动时间",
 		"活动地点", "活动对象", "参加对象", "参加人员", "参与人员", "活动范围",
 		"组织机构", "领导小组", "组织领导", "工作机构", "宣传口号", "宣传标语",
+		"概要", "概述", "概况", "宗旨", "目的", "预算", "经费",
 	};
 	static const char *const activity[] = {
 		"活动内容", "活动安排", "主要活动", "活动项目", "工作安排", "具体安排",
 		"工作内容", "重点工作", "主要内容", "工作任务", "主要任务", "重点任务",
 		"活动形式", "实施步骤", "进度安排", "时间安排", "宣传活动", "活动方式",
 		"实施内容", "工作措施", "具体措施", "方法步骤", "步骤", "日程", "内容",
-		"任务分工", "职责分工",
+		"任务分工", "职责分工", "活动宣传", "宣传报道", "宣传报导",
 	};
 	static const char *const requirement[] = {
 		"要求", "保障", "注意事项", "措施", "纪律",
 	};
 
+	enum imp_class cls = IMP_CLASS_OTHER;
+	char *title = heading_title(heading);
+
 	for (size_t i = 0; i < sizeof(activity) / sizeof(activity[0]); i++)
-		if (strstr(heading, activity[i]) != NULL)
-			return IMP_CLASS_ACTIVITY;
+		if (strstr(title, activity[i]) != NULL) {
+			cls = IMP_CLASS_ACTIVITY;
+			goto out;
+		}
 	for (size_t i = 0; i < sizeof(info) / sizeof(info[0]); i++)
-		if (strstr(heading, info[i]) != NULL)
-			return IMP_CLASS_INFO;
+		if (strstr(title, info[i]) != NULL || imp_starts(title, "时间")) {
+			cls = IMP_CLASS_INFO;
+			goto out;
+		}
 	for (size_t i = 0; i < sizeof(requirement) / sizeof(requirement[0]); i++)
-		if (strstr(heading, requirement[i]) != NULL)
-			return IMP_CLASS_REQUIREMENT;
-	return IMP_CLASS_OTHER;
+		if (strstr(title, requirement[i]) != NULL) {
+			cls = IMP_CLASS_REQUIREMENT;
+			goto out;
+		}
+out:
+	free(title);
+	return cls;
 }
 
 /* Where a heading of this kind and number would go: its depth, or -1. */
@@ -199,6 +248,15 @@ body_add(struct state *st, const char *text, size_t len, int line)
 		seg_add(&it->body, &it->nbody, text, len, line);
 		it->last_line = line;
 	}
+}
+
+static void
+body_add_later(struct state *st, char *field)
+{
+	if (st->npending < sizeof(st->pending) / sizeof(st->pending[0]))
+		st->pending[st->npending++] = field;
+	else
+		free(field);
 }
 
 /* Opens a heading's level: numbering moves on, deeper levels close. */
@@ -298,7 +356,7 @@ glued_link_run(const struct state *st, const char *s)
 		/* The next number within a title's length, no sentence in between. */
 		while (s[k] != '\0' && chars < 40 && !imp_starts(s + k, "。") && s[k] != ',' &&
 		    !imp_starts(s + k, "、")) {
-			if (marker_at(s + k, &next) && next.kind == m.kind &&
+			if (marker_at(s + k, &next) && !next.bare && next.kind == m.kind &&
 			    next.number == m.number + 1) {
 				found = true;
 				break;
@@ -335,7 +393,7 @@ next_split(const struct state *st, const char *s)
 		struct marker m;
 		bool jump;
 
-		if (!marker_at(s + off, &m) || m.len == 0 || s[off + m.len] == '\0')
+		if (!marker_at(s + off, &m) || m.bare || m.len == 0 || s[off + m.len] == '\0')
 			continue;
 		if (sentence_end_before(s, off) && glued_link_run(st, s + off) > 0)
 			return off;
@@ -402,6 +460,211 @@ note_run(struct state *st, const struct imp_doc *doc, size_t i, size_t run)
 	    "(a pasted list of related articles?), from \"%s\"", run, first);
 }
 
+/*
+ * The title of a second document pasted after the plan ("…活动方案精选篇2",
+ * "2025年助残日方案 篇2", "…活动方案2"): a short line naming a plan, ending
+ * in a number from 2 on. What follows is another plan: no tasks from it.
+ */
+static bool
+second_document(const char *s)
+{
+	static const char *const kinds[] = { "方案", "计划", "策划", "范文" };
+	size_t len = strlen(s), end = len, chars = utf8_chars(s);
+	int v = 0, mul = 1;
+	bool named = false;
+
+	if (chars > 40 || strstr(s, "。") != NULL || strchr(s, ',') != NULL)
+		return false;
+	while (end > 0 && s[end - 1] >= '0' && s[end - 1] <= '9' && mul <= 100)
+		v += (s[end - 1] - '0') * mul, mul *= 10, end--;
+	if (end == len) {
+		/* 篇二 ... 篇十: a Chinese numeral after 篇 */
+		const char *pian = strstr(s, "篇");
+
+		if (pian == NULL || imp_cn_numeral(pian + strlen("篇"), &v) == 0 ||
+		    pian + strlen("篇") + imp_cn_numeral(pian + strlen("篇"), &v) != s + len)
+			return false;
+		end = (size_t)(pian - s);
+	}
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		named = named || strstr(s, kinds[i]) != NULL;
+	return named && v >= 2 && end > 0;
+}
+
+/* A short line without a marker or punctuation: a heading that lost its number. */
+static bool
+bare_heading(const char *s)
+{
+	size_t chars = utf8_chars(s);
+
+	return chars >= 2 && chars <= 20 && strstr(s, "。") == NULL && strchr(s, ',') == NULL &&
+	    strchr(s, ';') == NULL && strchr(s, ':') == NULL && strchr(s, ' ') == NULL;
+}
+
+/* The cells of a space-separated line; returns how many (at most max). */
+static size_t
+cells(const char *s, char **out, size_t max)
+{
+	size_t n = 0;
+
+	while (*s != '\0' && n < max) {
+		size_t len = strcspn(s, " ");
+
+		out[n++] = xstrndup(s, len);
+		s += len;
+		s += skip_spaces(s);
+	}
+	return n;
+}
+
+static void
+cells_free(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+}
+
+/*
+ * A table header flattened into one line: "序号 主要内容 时间 地点 主办单位".
+ * At least three cells, one naming the activity and one the time.
+ */
+static bool
+table_header(const char *s, struct table *t)
+{
+	char *v[12];
+	size_t n = cells(s, v, 12);
+	bool ok;
+
+	memset(t, 0, sizeof(*t));
+	t->content = t->time = t->units = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (utf8_chars(v[i]) > 10) {
+			t->content = t->time = -1;
+			break;
+		}
+		if (t->content < 0 && (strstr(v[i], "内容") || strstr(v[i], "名称") ||
+		    strstr(v[i], "项目") || strstr(v[i], "活动")))
+			t->content = (int)i;
+		else if (t->time < 0 && (strstr(v[i], "时间") || strstr(v[i], "日期")))
+			t->time = (int)i;
+		else if (t->units < 0 && (strstr(v[i], "单位") || strstr(v[i], "部门")))
+			t->units = (int)i;
+	}
+	ok = n >= 3 && t->content >= 0 && t->time >= 0;
+	t->ncols = n;
+	t->on = ok;
+	cells_free(v, n);
+	return ok;
+}
+
+/* A row of the open table: "1 启动仪式 5月19日 临颍县 市委宣传部、…" */
+static bool
+table_row(struct state *st, const char *s, int line)
+{
+	const struct table *t = &st->table;
+	char *v[16], *content;
+	size_t n, extra;
+	int number = 0, d = st->depth > 0 ? 1 : 0;
+	struct marker m = { .kind = MARK_NUM };
+
+	if (!(s[0] >= '0' && s[0] <= '9'))
+		return false;
+	n = cells(s, v, 16);
+	for (const char *p = v[0]; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || number > 999) {
+			cells_free(v, n);
+			return false;
+		}
+		number = number * 10 + (*p - '0');
+	}
+	if (n < 3 || number < 1 || number > 99) {
+		cells_free(v, n);
+		return false;
+	}
+	/* The activity cell takes whatever cells the row has beyond the header's. */
+	extra = n > t->ncols ? n - t->ncols : 0;
+	{
+		struct buf b;
+		int col = 0;
+
+		buf_init(&b, strlen(s) + 1);
+		for (size_t i = 0; i < n; i++) {
+			bool in_content = col == t->content;
+
+			if (in_content) {
+				if (b.len > 0)
+					buf_puts(&b, " ");
+				buf_puts(&b, v[i]);
+				if (extra > 0) {
+					extra--;
+					continue;
+				}
+			} else if (col == t->time) {
+				char *f = xasprintf("时间:%s", v[i]);
+
+				body_add_later(st, f);
+			} else if (col == t->units) {
+				char *f = xasprintf("责任单位:%s", v[i]);
+
+				body_add_later(st, f);
+			}
+			col++;
+		}
+		content = buf_steal(&b);
+	}
+	m.number = number;
+	open_level(st, d, &m);
+	take_heading(st, d, &m, content, strlen(content), line);
+	for (size_t i = 0; i < st->npending; i++) {
+		body_add(st, st->pending[i], strlen(st->pending[i]), line);
+		free(st->pending[i]);
+	}
+	st->npending = 0;
+	free(content);
+	cells_free(v, n);
+	return true;
+}
+
+/* Opens a section for the table or the dated lines: after the last one. */
+static void
+open_made_section(struct state *st, const char *head, int line)
+{
+	struct marker m = { .kind = MARK_NONE };
+	struct imp_outline *o = st->out;
+
+	m.number = (st->depth > 0 ? st->stack[0].number : 0) + 1;
+	open_level(st, 0, &m);
+	take_heading(st, 0, &m, head, strlen(head), line);
+	o->items[o->nitems - 1].activities = true;
+}
+
+/*
+ * A document without any numbered heading whose lines start with a date
+ * ("7月27日,在包头市举办…"): each such line is an activity. News-style
+ * reporting lines (记者…获悉) are not.
+ */
+static void
+dated_lines(struct state *st)
+{
+	struct imp_outline *o = st->out;
+	int number = 0;
+
+	for (size_t i = 0; i < o->npreamble; i++) {
+		const char *s = o->preamble[i].text;
+		struct import_when w;
+		struct marker m = { .kind = MARK_NUM };
+
+		if (!import_when_find(s, 0, &w) || w.at != 0 || !import_when_dated(&w) ||
+		    strstr(s, "获悉") != NULL || strstr(s, "记者") != NULL)
+			continue;
+		if (number == 0)
+			open_made_section(st, "活动安排", o->preamble[i].line);
+		m.number = ++number;
+		open_level(st, 1, &m);
+		take_heading(st, 1, &m, s, strlen(s), o->preamble[i].line);
+	}
+}
+
 void
 imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
     struct imp_notes *notes)
@@ -413,6 +676,41 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 		const char *s = doc->lines[i].text;
 		int line = doc->lines[i].no;
 		bool first = true;
+		struct marker m1;
+		int k;
+
+		if (out->nitems > 0 && second_document(s)) {
+			imp_note(notes, line, doc->lines[doc->nlines - 1].no, IMPORT_NOTE,
+			    "a second document starts here (\"%.60s\"): not read", s);
+			break;
+		}
+		if (table_header(s, &st.table)) {
+			open_made_section(&st, s, line);
+			continue;
+		}
+		if (st.table.on && table_row(&st, s, line))
+			continue;
+		if (st.table.on && marker_at(s, &m1))
+			st.table.on = false;
+		/*
+		 * A heading that lost its number, over items that start again at 1
+		 * ("准备工作具体安排" then "1、…"): a group after the open item.
+		 */
+		if (!marker_at(s, &m1) && bare_heading(s) && i + 1 < doc->nlines &&
+		    marker_at(doc->lines[i + 1].text, &m1) && m1.number == 1) {
+			bool jump;
+
+			for (k = 0; k < st.depth && st.stack[k].kind != m1.kind; k++)
+				;
+			if (k > 0 && k < st.depth && accepts(&st, &m1, &jump) < 0) {
+				struct marker made = { .kind = MARK_NONE,
+					.number = st.stack[k].number + 1 };
+
+				open_level(&st, k, &made);
+				take_heading(&st, k, &made, s, strlen(s), line);
+				continue;
+			}
+		}
 
 		while (*s != '\0') {
 			struct marker m;
@@ -431,7 +729,7 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 				s += skip_spaces(s);
 				continue;
 			}
-			if (marker_at(s, &m) && s[m.len] != '\0')
+			if (marker_at(s, &m) && s[m.len] != '\0' && (!m.bare || first))
 				d = accepts(&st, &m, &jump);
 			if (first && m.kind != MARK_NONE && s[m.len] != '\0') {
 				size_t run = link_run(&st, doc, i, &m, d);
@@ -465,6 +763,10 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 			s += skip_spaces(s);
 		}
 	}
+	for (size_t i = 0; i < st.npending; i++)
+		free(st.pending[i]);
+	if (out->nitems == 0)
+		dated_lines(&st);
 	for (size_t i = 0; i < out->nitems; i++) {
 		struct imp_item *it = &out->items[i];
 		const struct imp_item *section = it;
@@ -475,7 +777,7 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 				section = &out->items[k];
 				break;
 			}
-		it->cls = imp_classify(section->head);
+		it->cls = section->activities ? IMP_CLASS_ACTIVITY : imp_classify(section->head);
 		it->period = imp_starts(it->head, "活动时间") || imp_starts(it->head, "时间安排");
 	}
 }

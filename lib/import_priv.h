@@ -115,6 +115,8 @@ struct imp_item {
 	bool leaf;
 	enum imp_class cls;     /* of its section */
 	bool period;            /* the campaign-period section or field (活动时间) */
+	bool activities;        /* a section made from a table or from dated lines:
+	                           its items are activities whatever its heading */
 };
 
 struct imp_outline {
