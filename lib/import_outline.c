@@ -99,7 +99,9 @@ marker_at(const char *s, struct marker *m)
 			v = v * 10 + (*p++ - '0'), digits++;
 		if (digits > 2)
 			return false;
-		if (imp_eat(&p, "、") || (*p == '.' && !(p[1] >= '0' && p[1] <= '9') && p++))
+		/* "1." but not "1.5" nor a file name's "1.docx" */
+		if (imp_eat(&p, "、") || (*p == '.' && !(p[1] >= '0' && p[1] <= '9') &&
+		    !((p[1] | 0x20) >= 'a' && (p[1] | 0x20) <= 'z') && p++))
 			m->kind = MARK_NUM;
 		else if (*p == ')' && p++)
 			m->kind = MARK_NUM_PAREN;

@@ -404,23 +404,72 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 	return true;
 }
 
-/* Why an item is not a task, or NULL if it is one. */
+/* An event described by fields: its body has both 时间: and 地点:. */
+static bool
+event_item(const struct imp_item *it)
+{
+	bool when = false, where = false;
+
+	for (size_t k = 0; k < it->nbody; k++) {
+		const char *b = it->body[k].text;
+
+		when = when || imp_starts(b, "时间:") || imp_starts(b, "活动时间:");
+		where = where || imp_starts(b, "地点:") || imp_starts(b, "活动地点:");
+	}
+	return when && where;
+}
+
+/* An item under an event's heading: a step of its programme. */
+static bool
+event_step(const struct ctx *c, size_t i)
+{
+	int depth = c->ol->items[i].depth;
+
+	for (size_t k = i; k-- > 0 && depth > 0;) {
+		if (c->ol->items[k].depth >= depth)
+			continue;
+		depth = c->ol->items[k].depth;
+		if (event_item(&c->ol->items[k]))
+			return true;
+	}
+	return false;
+}
+
+/* Its own date or units (a date plus a responsibility line outweighs words). */
+static bool
+own_signal(const struct reading *rd)
+{
+	return rd->units.n > 0 || (rd->dated && !weak_date(rd));
+}
+
+/*
+ * Why an item is not a task, or NULL if it is one; *quiet when the reason
+ * needs no note (a bare group heading).
+ */
 static const char *
-not_a_task(const struct ctx *c, size_t i)
+not_a_task(const struct ctx *c, size_t i, bool *quiet)
 {
 	const struct imp_item *it = &c->ol->items[i];
 	const struct reading *rd = &c->rd[i];
 
-	if (!it->leaf)
-		return it->nbody > 0 ? "a group heading; its text is context for its items" :
-		    NULL;
-	if (it->cls == IMP_CLASS_INFO)
+	*quiet = false;
+	if (event_step(c, i))
+		return "a step of the event's programme (its heading gives 时间 and 地点), "
+		    "not a task";
+	if (!it->leaf) {
+		/* A heading with its own date or units is a task beside its items. */
+		if (it->cls != IMP_CLASS_INFO && (event_item(it) || own_signal(rd)))
+			return NULL;
+		*quiet = it->nbody == 0;
+		return "a group heading; its text is context for its items";
+	}
+	if (it->cls == IMP_CLASS_INFO && !(rd->units.n > 0 && rd->dated && !weak_date(rd)))
 		return "background (theme, goals, organization, period), not a task";
 	if (it->depth == 0 && it->nbody == 0 && rd->units.n == 0)
 		return "a section without items";
-	if (it->cls == IMP_CLASS_ACTIVITY)
+	if (it->cls == IMP_CLASS_ACTIVITY || event_item(it))
 		return NULL;
-	if (rd->units.n > 0 || (rd->dated && !weak_date(rd)))
+	if (own_signal(rd))
 		return NULL;
 	return "a requirement without a date or responsible units, not a task";
 }
@@ -541,19 +590,20 @@ assemble(struct ctx *c, struct import_result *r)
 	p->tasks = xcalloc(c->ol->nitems + 1, sizeof(*p->tasks));
 	for (size_t i = 0; i < c->ol->nitems; i++) {
 		const struct imp_item *it = &c->ol->items[i];
-		const char *why = not_a_task(c, i);
+		bool quiet;
+		const char *why = not_a_task(c, i, &quiet);
 
 		if (why != NULL) {
 			char id[48], head[160];
 
+			if (quiet)
+				continue;
 			item_id(it, id, sizeof(id));
 			imp_excerpt(it->head, 24, head, sizeof(head));
 			imp_note(c->notes, it->line, it->last_line, IMPORT_NOTE, "%s \"%s\": %s",
 			    id, head, why);
 			continue;
 		}
-		if (!it->leaf)
-			continue;
 		make_task(c, i, &p->tasks[p->ntasks++]);
 	}
 	/* Task ids are unique by the outline's numbering; make sure anyway. */
