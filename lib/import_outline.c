@@ -679,6 +679,7 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 		int line = doc->lines[i].no;
 		bool first = true;
 		struct marker m1;
+		struct table header;
 		int k;
 
 		if (out->nitems > 0 && second_document(s)) {
@@ -686,7 +687,8 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 			    "a second document starts here (\"%.60s\"): not read", s);
 			break;
 		}
-		if (table_header(s, &st.table)) {
+		if (table_header(s, &header)) {
+			st.table = header;
 			open_made_section(&st, s, line);
 			continue;
 		}
@@ -780,7 +782,8 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 				break;
 			}
 		it->cls = section->activities ? IMP_CLASS_ACTIVITY : imp_classify(section->head);
-		it->period = imp_starts(it->head, "活动时间") || imp_starts(it->head, "时间安排");
+		it->period = imp_starts(it->head, "活动时间") || imp_starts(it->head, "时间安排") ||
+		    (it->depth == 0 && imp_starts(it->head, "时间"));
 	}
 }
 

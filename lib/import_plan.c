@@ -27,6 +27,7 @@ struct reading {
 	int *part_line;
 	size_t nparts;
 	struct imp_names units, rejected;
+	struct imp_names prose; /* units named in sentences: when no label names any */
 	bool dated;             /* a date phrase was found */
 	struct import_when w;   /* at is relative to text */
 };
@@ -85,12 +86,13 @@ read_item(const struct imp_item *it, struct reading *rd)
 	buf_init(&b, IMPORT_MAX_BYTES * 2);
 	rd->part_off = xcalloc(it->nbody + 1, sizeof(*rd->part_off));
 	rd->part_line = xcalloc(it->nbody + 1, sizeof(*rd->part_line));
-	rd->head = imp_units_extract(it->head, &rd->units, &rd->rejected);
+	rd->head = imp_units_extract_prose(it->head, &rd->units, &rd->prose, &rd->rejected);
 	buf_puts(&b, rd->head);
 	rd->part_line[0] = it->line;
 	rd->nparts = 1;
 	for (size_t i = 0; i < it->nbody; i++) {
-		char *clean = imp_units_extract(it->body[i].text, &rd->units, &rd->rejected);
+		char *clean = imp_units_extract_prose(it->body[i].text, &rd->units, &rd->prose,
+		    &rd->rejected);
 
 		if (*clean != '\0') {
 			if (b.len > 0)
@@ -103,6 +105,10 @@ read_item(const struct imp_item *it, struct reading *rd)
 		free(clean);
 	}
 	rd->text = buf_steal(&b);
+	/* A responsibility line wins over the names in the item's sentences. */
+	if (rd->units.n == 0)
+		for (size_t i = 0; i < rd->prose.n; i++)
+			imp_names_add(&rd->units, rd->prose.v[i]);
 }
 
 static int
@@ -458,7 +464,7 @@ not_a_task(const struct ctx *c, size_t i, bool *quiet)
 		    "not a task";
 	if (!it->leaf) {
 		/* A heading with its own date or units is a task beside its items. */
-		if (it->cls != IMP_CLASS_INFO && (event_item(it) || own_signal(rd)))
+		if (it->depth > 0 && it->cls != IMP_CLASS_INFO && (event_item(it) || own_signal(rd)))
 			return NULL;
 		*quiet = it->nbody == 0;
 		return "a group heading; its text is context for its items";
@@ -661,6 +667,7 @@ out:
 		free(c.rd[i].part_off);
 		free(c.rd[i].part_line);
 		imp_names_free(&c.rd[i].units);
+		imp_names_free(&c.rd[i].prose);
 		imp_names_free(&c.rd[i].rejected);
 	}
 	free(c.rd);

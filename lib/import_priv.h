@@ -150,6 +150,9 @@ void imp_names_free(struct imp_names *names);
  */
 char *imp_units_extract(const char *text, struct imp_names *units,
     struct imp_names *rejected);
+/* The same, with the prose forms' names (由A负责, A牵头) apart in *prose. */
+char *imp_units_extract_prose(const char *text, struct imp_names *units,
+    struct imp_names *prose, struct imp_names *rejected);
 /* Splits a list of names on 、,,;; 及 以及 (never 和), depth-aware. */
 void imp_units_split(const char *list, struct imp_names *units, struct imp_names *rejected);
 /* "各地、各部门要…", "…于10月底前…报送市扶贫办": the doers and the recipients. */

@@ -429,6 +429,51 @@ tidy(char *s)
 	return s;
 }
 
+/*
+ * Document sites cut a long text into numbered chunks, even inside a word:
+ * "1、全区科技活动整体方案 为…与市科技局、市科协" then "2、、市教育局…".
+ * Chunks are long lines that start 1、, 2、 … in sequence: their numbers go
+ * and each chunk joins the one before it.
+ */
+static void
+join_chunks(struct imp_doc *doc, struct imp_notes *notes)
+{
+	size_t out = 0;
+	int next = 1, first_line = 0;
+
+	for (size_t i = 0; i < doc->nlines; i++) {
+		char *t = doc->lines[i].text;
+		char prefix[8];
+		int n = snprintf(prefix, sizeof(prefix), "%d、", next);
+
+		if (n > 0 && imp_starts(t, prefix) && utf8_chars(t) > 150) {
+			char *rest = t + n;
+
+			if (next == 1) {
+				memmove(t, rest, strlen(rest) + 1);
+				first_line = doc->lines[i].no;
+			} else {
+				struct imp_line *prev = &doc->lines[out - 1];
+				char *joined = xasprintf("%s%s", prev->text, rest);
+
+				free(prev->text);
+				prev->text = joined;
+				free(t);
+				next++;
+				continue;
+			}
+			next++;
+		} else if (next > 1 && !imp_starts(t, prefix)) {
+			next = 0; /* only a run from 1 in sequence */
+		}
+		doc->lines[out++] = doc->lines[i];
+	}
+	if (next > 2)
+		imp_note(notes, first_line, first_line, IMPORT_NOTE, "the text is cut into %d "
+		    "numbered chunks (a document site's): joined again", next - 1);
+	doc->nlines = out;
+}
+
 int
 imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_notes *notes,
     char *err, size_t errlen)
@@ -501,6 +546,7 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 		line_start = p + 1;
 	}
 	doc->total_lines = no;
+	join_chunks(doc, notes);
 	if (repaired > 0)
 		imp_note(notes, first_repair, first_repair, IMPORT_NOTE, "repaired %d scrape "
 		    "glitch(es) (10?17 -> 10·17, 日?qǐng)?bào) -> 日報 ...), the first here",

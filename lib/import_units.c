@@ -25,8 +25,8 @@ static const char *const labels[] = {
 
 /* Role words a name may end with in "A牵头,B配合" (longest first). */
 static const char *const roles[] = {
-	"牵头负责", "具体负责", "共同负责", "组织实施", "牵头", "负责", "配合", "协助",
-	"参与", "主办", "承办", "协办",
+	"牵头负责", "具体负责", "共同负责", "组织实施", "执行承办", "牵头", "负责", "配合",
+	"协助", "参与", "主办", "承办", "协办",
 };
 
 static const char *const unit_suffixes[] = {
@@ -233,6 +233,22 @@ role_list(const char *s, size_t len)
 	return ok && role;
 }
 
+/* A field label at s: 1 to 6 characters, no punctuation, then ':'. */
+static bool
+next_field(const char *s)
+{
+	size_t chars = 0;
+
+	while (*s != '\0' && *s != ':' && chars <= 6) {
+		if (*s == ' ' || *s == ',' || *s == ';' || imp_starts(s, "、") ||
+		    imp_starts(s, "。"))
+			return false;
+		s += imp_cplen(s);
+		chars++;
+	}
+	return *s == ':' && chars >= 1;
+}
+
 /* Offset of the ')' closing the '(' at open (depth-aware), or 0. */
 static size_t
 closing(const char *s, size_t open)
@@ -248,48 +264,145 @@ closing(const char *s, size_t open)
 	return 0;
 }
 
-/* "由A负责", "由A、B牵头": the prose form; names added, text kept. */
+/* Verbs that follow a list of units in prose, longest first. */
+static const char *const prose_verbs[] = {
+	"牵头负责", "具体负责", "共同负责", "负责协调", "负责组织", "组织实施", "执行承办",
+	"牵头", "负责", "承办", "主办", "协办", "配合", "协助", "部署", "落实", "会同",
+};
+
+/* The prose verb at s, its length, or 0. */
+static size_t
+prose_verb(const char *s)
+{
+	for (size_t v = 0; v < sizeof(prose_verbs) / sizeof(prose_verbs[0]); v++) {
+		size_t n = strlen(prose_verbs[v]);
+
+		if (imp_starts(s, prose_verbs[v]))
+			return imp_starts(s + n, "人") ? 0 : n; /* 负责人: a person */
+	}
+	return 0;
+}
+
+/* Adds the names of list[0, len) if every one reads as a unit; true if it did. */
+static bool
+take_list(const char *list, size_t len, struct imp_names *units, struct imp_names *rejected)
+{
+	char *copy = xstrndup(list, len);
+	struct imp_names found = { 0 };
+	bool all = true;
+
+	imp_units_split(copy, &found, rejected);
+	for (size_t k = 0; k < found.n; k++)
+		all = all && unit_like(found.v[k]) && utf8_chars(found.v[k]) <= 20;
+	all = all && found.n > 0;
+	for (size_t k = 0; all && k < found.n; k++)
+		imp_names_add(units, found.v[k]);
+	imp_names_free(&found);
+	free(copy);
+	return all;
+}
+
+/*
+ * The names before the first prose verb of s (within a unit list's length):
+ * "县科委、县科协配合" -> 县科委, 县科协. Returns the bytes up to and with
+ * the verb, or 0.
+ */
+static size_t
+list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejected)
+{
+	const char *q = s, *from = s;
+	size_t chars = 0, v;
+
+	while (*q != '\0' && chars <= UNIT_MAX_CHARS * 2 && *q != ',' && *q != ';' &&
+	    !imp_starts(q, "。")) {
+		/* "…开幕式由县科委牵头": the list starts after 由 */
+		if (imp_starts(q, "由"))
+			from = q + strlen("由");
+		if (q > from && (v = prose_verb(q)) > 0)
+			return take_list(from, (size_t)(q - from), units, rejected) ?
+			    (size_t)(q - s) + v : 0;
+		q += imp_cplen(q);
+		chars++;
+	}
+	return 0;
+}
+
+/*
+ * The prose forms; names added, text kept:
+ *   由A负责 / 由A、B牵头 / 以A牵头 (anywhere in a clause, also after a heading
+ *   that runs into its text: "…开幕式由县科委牵头")
+ *   A牵头,B配合 / 由A部署,B落实,C负责协调 (a list at a clause's start)
+ *   A牵头,会同B / A会同B (the names after 会同, to the clause's end or verb)
+ */
 static void
 prose_forms(const char *text, struct imp_names *units, struct imp_names *rejected)
 {
-	static const char *const verbs[] = {
-		"牵头负责", "具体负责", "负责", "牵头", "承办", "主办", "组织实施",
-	};
-	const char *p = text;
+	const char *clause = text;
 
-	while ((p = strstr(p, "由")) != NULL) {
-		const char *names = p + strlen("由"), *q = names;
-		size_t chars = 0;
+	while (*clause != '\0') {
+		const char *end = clause, *p;
+		size_t n;
 
-		p = names;
-		while (*q != '\0' && chars <= UNIT_MAX_CHARS * 2 && !imp_starts(q, "。") &&
-		    *q != ',' && *q != ';') {
-			for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
-				if (imp_starts(q, verbs[v]) && q > names) {
-					char *list = xstrndup(names, (size_t)(q - names));
-					struct imp_names found = { 0 };
-					bool all = true;
+		while (*end != '\0' && *end != ',' && *end != ';' && !imp_starts(end, "。"))
+			end += imp_cplen(end);
+		p = clause;
+		imp_eat(&p, "此项工作");
+		imp_eat(&p, "该项工作");
+		imp_eat(&p, "具体工作");
+		imp_eat(&p, "同时");
+		if (imp_eat(&p, "会同")) {
+			const char *q = p;
 
-					imp_units_split(list, &found, rejected);
-					for (size_t k = 0; k < found.n; k++)
-						all = all && unit_like(found.v[k]);
-					for (size_t k = 0; all && k < found.n; k++)
-						imp_names_add(units, found.v[k]);
-					imp_names_free(&found);
-					free(list);
-					goto next;
+			while (q < end && prose_verb(q) == 0 && !imp_starts(q, "开展") &&
+			    !imp_starts(q, "组织") && !imp_starts(q, "在"))
+				q += imp_cplen(q);
+			if (q > p)
+				take_list(p, (size_t)(q - p), units, rejected);
+		} else if ((n = list_before_verb(p, units, rejected)) > 0) {
+			/* "A会同B…": B as well */
+			if (imp_starts(p + n - strlen("会同"), "会同")) {
+				const char *q = p + n;
+
+				while (q < end && prose_verb(q) == 0 && !imp_starts(q, "开展") &&
+				    !imp_starts(q, "组织") && !imp_starts(q, "在"))
+					q += imp_cplen(q);
+				if (q > p + n)
+					take_list(p + n, (size_t)(q - p - n), units, rejected);
+			}
+		} else {
+			/* 由/以 inside the clause */
+			for (const char *q = p; q < end; q += imp_cplen(q)) {
+				const char *after = q;
+
+				if (imp_eat(&after, "由") || (imp_eat(&after, "以") &&
+				    strstr(after, "牵头") != NULL && strstr(after, "牵头") < end)) {
+					if (list_before_verb(after, units, rejected) > 0)
+						break;
 				}
 			}
-			q += imp_cplen(q);
-			chars++;
 		}
-next:
-		;
+		clause = end;
+		if (*clause != '\0')
+			clause += imp_cplen(clause);
 	}
 }
 
 char *
 imp_units_extract(const char *text, struct imp_names *units, struct imp_names *rejected)
+{
+	struct imp_names prose = { 0 };
+	char *left = imp_units_extract_prose(text, units, &prose, rejected);
+
+	if (units->n == 0)
+		for (size_t i = 0; i < prose.n; i++)
+			imp_names_add(units, prose.v[i]);
+	imp_names_free(&prose);
+	return left;
+}
+
+char *
+imp_units_extract_prose(const char *text, struct imp_names *units, struct imp_names *prose,
+    struct imp_names *rejected)
 {
 	struct buf out;
 	size_t i = 0, n;
@@ -319,20 +432,30 @@ imp_units_extract(const char *text, struct imp_names *units, struct imp_names *r
 			}
 		}
 		if (boundary && starts_with_label(text + i, &n)) {
-			/* A field: the label's list runs to the end of the sentence. */
+			/*
+			 * A field: the label's list runs to the end of the sentence, or
+			 * to the next field ("责任单位:A、B 时间:5月15日上午 地点:…").
+			 */
 			const char *end = strstr(text + i, "。");
 			size_t stop = end != NULL ? (size_t)(end - text) : strlen(text);
+
+			for (size_t k = i + n; k < stop; k++)
+				if (text[k] == ' ' && next_field(text + k + 1)) {
+					stop = k;
+					end = NULL;
+					break;
+				}
 			char *list = xstrndup(text + i, stop - i);
 
 			imp_units_split(list, units, rejected);
 			free(list);
-			i = stop + (end != NULL ? strlen("。") : 0);
+			i = stop + (end != NULL && imp_starts(text + stop, "。") ? strlen("。") : 0);
 			continue;
 		}
 		buf_append(&out, text + i, 1);
 		i++;
 	}
-	prose_forms(buf_str(&out), units, rejected);
+	prose_forms(buf_str(&out), prose, rejected);
 	return buf_steal(&out);
 }
 
