@@ -375,6 +375,15 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 		    "own; the campaign period \"%s\" (line %d) applies", t->id, t->title,
 		    c->period_when, c->period_line);
 	}
+	if (t->when == NULL && it->cls == IMP_CLASS_ACTIVITY && !c->have_period &&
+	    c->plan->key_month > 0) {
+		t->when = xasprintf("%d月%d日", c->plan->key_month, c->plan->key_day);
+		t->w = (struct import_when){ .kind = IMPORT_WHEN_ON,
+			.start = { .month = c->plan->key_month, .day = c->plan->key_day },
+			.due = { .month = c->plan->key_month, .day = c->plan->key_day } };
+		imp_note(c->notes, t->line, t->line, IMPORT_NOTE, "%s \"%s\": no date of its "
+		    "own; the plan's day (%s) applies", t->id, t->title, t->when);
+	}
 	if (t->w.kind == IMPORT_WHEN_CAMPAIGN)
 		campaign_date(c, t);
 	if (t->when == NULL)
@@ -496,6 +505,20 @@ find_period(struct ctx *c, int year)
 			c->period_line = line_at(rd, c->period.at);
 		}
 	}
+	/* "活动于10月1日至7日举办" in an overview section or the preamble */
+	for (size_t i = 0; i < c->ol->nitems && !c->have_period; i++) {
+		const struct imp_item *it = &c->ol->items[i];
+		struct reading *rd = &c->rd[i];
+
+		if (it->cls != IMP_CLASS_INFO || it->depth > 0)
+			continue;
+		if (import_when_find(rd->text, year, &c->period) &&
+		    c->period.kind == IMPORT_WHEN_RANGE && import_when_dated(&c->period)) {
+			c->have_period = true;
+			c->period_when = xstrndup(rd->text + c->period.at, c->period.len);
+			c->period_line = line_at(rd, c->period.at);
+		}
+	}
 	for (size_t i = 0; i < c->ol->npreamble && !c->have_period; i++) {
 		const char *p = c->ol->preamble[i].text;
 
@@ -561,6 +584,42 @@ build_registry(struct imp_plan *p)
 	imp_units_aliases(&p->units, &p->report_to, p->aliases);
 }
 
+/*
+ * The key day's date as the preamble states it, a day followed closely by the
+ * day's name ("2019年5月15日,是第26个“全国助残日”"): it wins over the
+ * computed date (the third Sunday of May), which the document may contradict.
+ */
+static bool
+stated_key_date(const struct ctx *c, const struct imp_named_day *key, int year, int *month,
+    int *day)
+{
+	for (size_t i = 0; i < c->ol->npreamble; i++) {
+		const char *text = c->ol->preamble[i].text, *name = text;
+
+		while ((name = strstr(name, key->name)) != NULL) {
+			/* the sentence before the name, from its last full stop */
+			const char *from = text, *stop;
+			char *before;
+			struct import_when w;
+			bool ok;
+
+			while ((stop = strstr(from, "。")) != NULL && stop < name)
+				from = stop + strlen("。");
+			before = xstrndup(from, (size_t)(name - from));
+			ok = import_when_find(before, year, &w) && w.kind == IMPORT_WHEN_ON &&
+			    utf8_chars(before + w.at + w.len) <= 12;
+			free(before);
+			if (ok) {
+				*month = w.due.month;
+				*day = w.due.day;
+				return true;
+			}
+			name += strlen(key->name);
+		}
+	}
+	return false;
+}
+
 static void
 assemble(struct ctx *c, struct import_result *r)
 {
@@ -573,7 +632,9 @@ assemble(struct ctx *c, struct import_result *r)
 	for (size_t i = 0; i < c->ol->nitems; i++)
 		find_date(&c->rd[i], p->year);
 	find_period(c, p->year);
-	if (key != NULL && imp_named_day_date(key, p->year, &p->key_month, &p->key_day)) {
+	if (key != NULL && stated_key_date(c, key, p->year, &p->key_month, &p->key_day)) {
+		/* the day as the plan states it: "5月15日是第26个“全国助残日”" */
+	} else if (key != NULL && imp_named_day_date(key, p->year, &p->key_month, &p->key_day)) {
 		/* the named day */
 	} else if (c->have_period && c->period.kind == IMPORT_WHEN_ON) {
 		p->key_month = c->period.due.month, p->key_day = c->period.due.day;
