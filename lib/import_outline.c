@@ -667,6 +667,118 @@ dated_lines(struct state *st)
 	}
 }
 
+/* A short cell of a table flattened one cell per line: no punctuation. */
+static bool
+short_cell(const char *s)
+{
+	return utf8_chars(s) <= 6 && strstr(s, "。") == NULL && strchr(s, ',') == NULL &&
+	    strchr(s, ':') == NULL && !(s[0] >= '0' && s[0] <= '9');
+}
+
+static bool
+number_line(const char *s, int *n)
+{
+	int v = 0;
+
+	if (*s == '\0')
+		return false;
+	for (const char *p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9' || v > 99)
+			return false;
+		v = v * 10 + (*p - '0');
+	}
+	*n = v;
+	return true;
+}
+
+/* Every name of s reads as a unit (a 责任部门 cell). */
+static bool
+units_cell(const char *s)
+{
+	struct imp_names names = { 0 }, rejected = { 0 };
+	bool ok;
+
+	imp_units_split(s, &names, &rejected);
+	ok = names.n > 0 && rejected.n == 0 && utf8_chars(s) <= 80;
+	for (size_t i = 0; ok && i < names.n; i++) {
+		size_t len = strlen(names.v[i]);
+		static const char *const ends[] = { "局", "处", "科", "委", "办", "部", "中心",
+			"单位", "所", "站", "队", "会", "院", "厅", "公司" };
+		bool unit = false;
+
+		for (size_t k = 0; k < sizeof(ends) / sizeof(ends[0]); k++)
+			unit = unit || (len >= strlen(ends[k]) &&
+			    strcmp(names.v[i] + len - strlen(ends[k]), ends[k]) == 0);
+		ok = unit || utf8_chars(names.v[i]) <= 3;
+	}
+	imp_names_free(&names);
+	imp_names_free(&rejected);
+	return ok;
+}
+
+/*
+ * A table flattened one cell per line (序号 / 项目 / 内容 / 责任部门 / 实施时间,
+ * then 1 / … / 2 / …): at line i a run of at least three short header cells
+ * naming a number and a time column, followed by the line "1". Each row runs
+ * from its number to the next: its first line is the task, a line that is a
+ * date its time, a line of unit names its units, the rest its text. Returns
+ * the lines read, or 0.
+ */
+static size_t
+vertical_table(struct state *st, const struct imp_doc *doc, size_t i)
+{
+	size_t k = i, end;
+	bool number = false, time = false;
+	int row = 0, n;
+
+	while (k < doc->nlines && short_cell(doc->lines[k].text)) {
+		number = number || strstr(doc->lines[k].text, "序号") != NULL;
+		time = time || strstr(doc->lines[k].text, "时间") != NULL ||
+		    strstr(doc->lines[k].text, "日期") != NULL;
+		k++;
+	}
+	if (k - i < 3 || !number || !time || k >= doc->nlines ||
+	    !number_line(doc->lines[k].text, &n) || n != 1)
+		return 0;
+	open_made_section(st, doc->lines[i].text, doc->lines[i].no);
+	end = k;
+	while (end < doc->nlines && number_line(doc->lines[end].text, &n) && n == row + 1) {
+		struct marker m = { .kind = MARK_NUM, .number = ++row };
+		size_t r = end + 1;
+		bool titled = false;
+
+		open_level(st, 1, &m);
+		for (; r < doc->nlines && !(number_line(doc->lines[r].text, &n) && n == row + 1);
+		    r++) {
+			const char *cell = doc->lines[r].text;
+			int line = doc->lines[r].no;
+			struct import_when w;
+
+			if (!titled) {
+				take_heading(st, 1, &m, cell, strlen(cell), line);
+				titled = true;
+			} else if (import_when_find(cell, 0, &w) && w.at == 0 &&
+			    utf8_chars(cell) <= 16) {
+				char *f = xasprintf("时间:%s", cell);
+
+				body_add(st, f, strlen(f), line);
+				free(f);
+			} else if (units_cell(cell)) {
+				char *f = xasprintf("责任单位:%s", cell);
+
+				body_add(st, f, strlen(f), line);
+				free(f);
+			} else {
+				body_add(st, cell, strlen(cell), line);
+			}
+		}
+		if (!titled)
+			take_heading(st, 1, &m, "", 0, doc->lines[end].no);
+		end = r;
+	}
+	return end - i;
+}
+
 void
 imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
     struct imp_notes *notes)
@@ -694,6 +806,10 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 		}
 		if (st.table.on && table_row(&st, s, line))
 			continue;
+		if ((k = (int)vertical_table(&st, doc, i)) > 0) {
+			i += (size_t)k - 1;
+			continue;
+		}
 		if (st.table.on && marker_at(s, &m1))
 			st.table.on = false;
 		/*
