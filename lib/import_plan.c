@@ -28,6 +28,7 @@ struct reading {
 	size_t nparts;
 	struct imp_names units, rejected;
 	struct imp_names prose; /* units named in sentences: when no label names any */
+	struct imp_roles roles, prose_roles;
 	bool dated;             /* a date phrase was found */
 	struct import_when w;   /* at is relative to text */
 };
@@ -86,13 +87,14 @@ read_item(const struct imp_item *it, struct reading *rd)
 	buf_init(&b, IMPORT_MAX_BYTES * 2);
 	rd->part_off = xcalloc(it->nbody + 1, sizeof(*rd->part_off));
 	rd->part_line = xcalloc(it->nbody + 1, sizeof(*rd->part_line));
-	rd->head = imp_units_extract_prose(it->head, &rd->units, &rd->prose, &rd->rejected);
+	rd->head = imp_units_extract_prose(it->head, &rd->units, &rd->prose, &rd->rejected,
+	    &rd->roles);
 	buf_puts(&b, rd->head);
 	rd->part_line[0] = it->line;
 	rd->nparts = 1;
 	for (size_t i = 0; i < it->nbody; i++) {
 		char *clean = imp_units_extract_prose(it->body[i].text, &rd->units, &rd->prose,
-		    &rd->rejected);
+		    &rd->rejected, &rd->roles);
 
 		if (*clean != '\0') {
 			if (b.len > 0)
@@ -109,6 +111,22 @@ read_item(const struct imp_item *it, struct reading *rd)
 	if (rd->units.n == 0)
 		for (size_t i = 0; i < rd->prose.n; i++)
 			imp_names_add(&rd->units, rd->prose.v[i]);
+}
+
+/* The lead and support units among the task's, as the item states them. */
+static void
+task_roles(const struct reading *rd, struct imp_task *t)
+{
+	for (size_t i = 0; i < t->units.n; i++) {
+		const char *u = t->units.v[i];
+
+		if (imp_names_has(&rd->roles.lead, u) ||
+		    (rd->roles.support.n > 0 && imp_names_has(&rd->roles.responsible, u) &&
+		    !imp_names_has(&rd->roles.support, u)))
+			imp_names_add(&t->lead, u);
+		else if (imp_names_has(&rd->roles.support, u))
+			imp_names_add(&t->support, u);
+	}
 }
 
 static int
@@ -392,6 +410,7 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 		note_date(c, rd, t);
 	for (size_t k = 0; k < rd->units.n; k++)
 		imp_names_add(&t->units, rd->units.v[k]);
+	task_roles(rd, t);
 	if (t->units.n == 0 && (from = ancestor_with(c, i, true)) >= 0) {
 		for (size_t k = 0; k < c->rd[from].units.n; k++)
 			imp_names_add(&t->units, c->rd[from].units.v[k]);
@@ -547,6 +566,17 @@ dates_year(struct ctx *c)
 	return 0;
 }
 
+/* A role list follows its unit's registry spelling. */
+static void
+rename_role(struct imp_names *roles, const char *from, const char *to)
+{
+	for (size_t i = 0; i < roles->n; i++)
+		if (strcmp(roles->v[i], from) == 0 && strcmp(from, to) != 0) {
+			free(roles->v[i]);
+			roles->v[i] = xstrdup(to);
+		}
+}
+
 static void
 build_registry(struct imp_plan *p)
 {
@@ -575,6 +605,8 @@ build_registry(struct imp_plan *p)
 				free(norm);
 			}
 			imp_names_add(&kept, p->units.v[k]);
+			rename_role(&t->lead, t->units.v[u], p->units.v[k]);
+			rename_role(&t->support, t->units.v[u], p->units.v[k]);
 		}
 		imp_names_free(&t->units);
 		t->units = kept;
@@ -729,6 +761,7 @@ out:
 		free(c.rd[i].part_line);
 		imp_names_free(&c.rd[i].units);
 		imp_names_free(&c.rd[i].prose);
+		imp_roles_free(&c.rd[i].roles);
 		imp_names_free(&c.rd[i].rejected);
 	}
 	free(c.rd);

@@ -24,7 +24,7 @@ static const char *const labels[] = {
 };
 
 /* Role words a name may end with in "A牵头,B配合" (longest first). */
-static const char *const roles[] = {
+static const char *const role_words[] = {
 	"牵头负责", "具体负责", "共同负责", "组织实施", "执行承办", "牵头", "负责", "配合",
 	"协助", "参与", "主办", "承办", "协办",
 };
@@ -136,10 +136,10 @@ clean_name(const char *s, size_t len)
 				again = true;
 			}
 		}
-		for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-			size_t n = strlen(roles[i]);
+		for (size_t i = 0; i < sizeof(role_words) / sizeof(role_words[0]); i++) {
+			size_t n = strlen(role_words[i]);
 
-			if (len > n && ends_with(s, len, roles[i])) {
+			if (len > n && ends_with(s, len, role_words[i])) {
 				len -= n;
 				again = true;
 				break;
@@ -220,8 +220,8 @@ role_list(const char *s, size_t len)
 
 			if (part == 0 || part > UNIT_MAX_CHARS * 3 || memchr(copy + start, '(', part))
 				ok = false;
-			for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++)
-				if (ends_with(copy + start, part, roles[r]))
+			for (size_t r = 0; r < sizeof(role_words) / sizeof(role_words[0]); r++)
+				if (ends_with(copy + start, part, role_words[r]))
 					role = true;
 			if (copy[i] == '\0')
 				break;
@@ -264,6 +264,73 @@ closing(const char *s, size_t open)
 	return 0;
 }
 
+enum role { ROLE_NONE, ROLE_LEAD, ROLE_SUPPORT, ROLE_RESPONSIBLE };
+
+void
+imp_roles_free(struct imp_roles *r)
+{
+	imp_names_free(&r->lead);
+	imp_names_free(&r->support);
+	imp_names_free(&r->responsible);
+}
+
+static void
+role_add(struct imp_roles *roles, enum role role, const struct imp_names *names)
+{
+	struct imp_names *to = NULL;
+
+	if (roles == NULL)
+		return;
+	if (role == ROLE_LEAD)
+		to = &roles->lead;
+	else if (role == ROLE_SUPPORT)
+		to = &roles->support;
+	else if (role == ROLE_RESPONSIBLE)
+		to = &roles->responsible;
+	for (size_t i = 0; to != NULL && i < names->n; i++)
+		imp_names_add(to, names->v[i]);
+}
+
+/* The role a label or verb states. */
+static enum role
+role_of(const char *word)
+{
+	static const char *const lead[] = { "牵头", "主办" };
+	static const char *const support[] = { "配合", "协办", "协助", "承办", "会同", "落实" };
+	static const char *const responsible[] = { "负责", "部署", "具体负责", "共同负责" };
+
+	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+		if (imp_starts(word, lead[i]))
+			return ROLE_LEAD;
+	for (size_t i = 0; i < sizeof(support) / sizeof(support[0]); i++)
+		if (imp_starts(word, support[i]) || imp_starts(word, "执行承办"))
+			return ROLE_SUPPORT;
+	for (size_t i = 0; i < sizeof(responsible) / sizeof(responsible[0]); i++)
+		if (imp_starts(word, responsible[i]))
+			return ROLE_RESPONSIBLE;
+	return ROLE_NONE;
+}
+
+bool
+imp_units_placeholder(const char *name)
+{
+	static const char *const exact[] = {
+		"各地", "各部门", "各单位", "各地各部门", "其他单位", "有关方面", "各成员单位",
+	};
+	static const char *const tails[] = {
+		"相关单位", "有关单位", "相关部门", "有关部门",
+	};
+	size_t len = strlen(name);
+
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(name, exact[i]) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
+		if (ends_with(name, len, tails[i]))
+			return true;
+	return false;
+}
+
 /* Verbs that follow a list of units in prose, longest first. */
 static const char *const prose_verbs[] = {
 	"牵头负责", "具体负责", "共同负责", "负责协调", "负责组织", "组织实施", "执行承办",
@@ -285,7 +352,8 @@ prose_verb(const char *s)
 
 /* Adds the names of list[0, len) if every one reads as a unit; true if it did. */
 static bool
-take_list(const char *list, size_t len, struct imp_names *units, struct imp_names *rejected)
+take_list(const char *list, size_t len, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles, enum role role)
 {
 	char *copy = xstrndup(list, len);
 	struct imp_names found = { 0 };
@@ -297,6 +365,8 @@ take_list(const char *list, size_t len, struct imp_names *units, struct imp_name
 	all = all && found.n > 0;
 	for (size_t k = 0; all && k < found.n; k++)
 		imp_names_add(units, found.v[k]);
+	if (all)
+		role_add(roles, role, &found);
 	imp_names_free(&found);
 	free(copy);
 	return all;
@@ -308,7 +378,8 @@ take_list(const char *list, size_t len, struct imp_names *units, struct imp_name
  * the verb, or 0.
  */
 static size_t
-list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejected)
+list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles)
 {
 	const char *q = s, *from = s;
 	size_t chars = 0, v;
@@ -319,8 +390,8 @@ list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejec
 		if (imp_starts(q, "由"))
 			from = q + strlen("由");
 		if (q > from && (v = prose_verb(q)) > 0)
-			return take_list(from, (size_t)(q - from), units, rejected) ?
-			    (size_t)(q - s) + v : 0;
+			return take_list(from, (size_t)(q - from), units, rejected, roles,
+			    role_of(q)) ? (size_t)(q - s) + v : 0;
 		q += imp_cplen(q);
 		chars++;
 	}
@@ -335,7 +406,8 @@ list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejec
  *   A牵头,会同B / A会同B (the names after 会同, to the clause's end or verb)
  */
 static void
-prose_forms(const char *text, struct imp_names *units, struct imp_names *rejected)
+prose_forms(const char *text, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles)
 {
 	const char *clause = text;
 
@@ -357,8 +429,8 @@ prose_forms(const char *text, struct imp_names *units, struct imp_names *rejecte
 			    !imp_starts(q, "组织") && !imp_starts(q, "在"))
 				q += imp_cplen(q);
 			if (q > p)
-				take_list(p, (size_t)(q - p), units, rejected);
-		} else if ((n = list_before_verb(p, units, rejected)) > 0) {
+				take_list(p, (size_t)(q - p), units, rejected, roles, ROLE_SUPPORT);
+		} else if ((n = list_before_verb(p, units, rejected, roles)) > 0) {
 			/* "A会同B…": B as well */
 			if (imp_starts(p + n - strlen("会同"), "会同")) {
 				const char *q = p + n;
@@ -367,7 +439,8 @@ prose_forms(const char *text, struct imp_names *units, struct imp_names *rejecte
 				    !imp_starts(q, "组织") && !imp_starts(q, "在"))
 					q += imp_cplen(q);
 				if (q > p + n)
-					take_list(p + n, (size_t)(q - p - n), units, rejected);
+					take_list(p + n, (size_t)(q - p - n), units, rejected, roles,
+					    ROLE_SUPPORT);
 			}
 		} else {
 			/* 由/以 inside the clause */
@@ -376,7 +449,7 @@ prose_forms(const char *text, struct imp_names *units, struct imp_names *rejecte
 
 				if (imp_eat(&after, "由") || (imp_eat(&after, "以") &&
 				    strstr(after, "牵头") != NULL && strstr(after, "牵头") < end)) {
-					if (list_before_verb(after, units, rejected) > 0)
+					if (list_before_verb(after, units, rejected, roles) > 0)
 						break;
 				}
 			}
@@ -391,7 +464,7 @@ char *
 imp_units_extract(const char *text, struct imp_names *units, struct imp_names *rejected)
 {
 	struct imp_names prose = { 0 };
-	char *left = imp_units_extract_prose(text, units, &prose, rejected);
+	char *left = imp_units_extract_prose(text, units, &prose, rejected, NULL);
 
 	if (units->n == 0)
 		for (size_t i = 0; i < prose.n; i++)
@@ -400,9 +473,45 @@ imp_units_extract(const char *text, struct imp_names *units, struct imp_names *r
 	return left;
 }
 
+/*
+ * Splits a labelled list into units, noting each part's role by its label
+ * ("牵头单位:A;配合单位:B").
+ */
+static void
+labelled_list(const char *list, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles)
+{
+	size_t start = 0, i = 0;
+	int depth = 0;
+
+	for (;; i++) {
+		if (list[i] == '(')
+			depth++;
+		else if (list[i] == ')' && depth > 0)
+			depth--;
+		if (list[i] == '\0' || (list[i] == ';' && depth == 0)) {
+			char *part = xstrndup(list + start, i - start);
+			struct imp_names found = { 0 };
+			const char *p = part;
+
+			imp_units_split(part, &found, rejected);
+			for (size_t k = 0; k < found.n; k++)
+				imp_names_add(units, found.v[k]);
+			while (*p == ' ' || imp_starts(p, "【") || *p == '[')
+				p += imp_cplen(p);
+			role_add(roles, role_of(p), &found);
+			imp_names_free(&found);
+			free(part);
+			if (list[i] == '\0')
+				break;
+			start = i + 1;
+		}
+	}
+}
+
 char *
 imp_units_extract_prose(const char *text, struct imp_names *units, struct imp_names *prose,
-    struct imp_names *rejected)
+    struct imp_names *rejected, struct imp_roles *roles)
 {
 	struct buf out;
 	size_t i = 0, n;
@@ -421,10 +530,21 @@ imp_units_extract_prose(const char *text, struct imp_names *units, struct imp_na
 				const char *content = text + inner;
 				size_t clen = close - inner;
 
-				if (starts_with_label(content, &n) || role_list(content, clen)) {
+				if (starts_with_label(content, &n)) {
 					char *list = xstrndup(content, clen);
 
+					labelled_list(list, units, rejected, roles);
+					free(list);
+					i = close + 1;
+					continue;
+				}
+				if (role_list(content, clen)) {
+					char *list = xstrndup(content, clen);
+					struct imp_names ignored = { 0 };
+
 					imp_units_split(list, units, rejected);
+					prose_forms(list, &ignored, rejected, roles);
+					imp_names_free(&ignored);
 					free(list);
 					i = close + 1;
 					continue;
@@ -447,7 +567,7 @@ imp_units_extract_prose(const char *text, struct imp_names *units, struct imp_na
 				}
 			char *list = xstrndup(text + i, stop - i);
 
-			imp_units_split(list, units, rejected);
+			labelled_list(list, units, rejected, roles);
 			free(list);
 			i = stop + (end != NULL && imp_starts(text + stop, "。") ? strlen("。") : 0);
 			continue;
@@ -455,7 +575,7 @@ imp_units_extract_prose(const char *text, struct imp_names *units, struct imp_na
 		buf_append(&out, text + i, 1);
 		i++;
 	}
-	prose_forms(buf_str(&out), prose, rejected);
+	prose_forms(buf_str(&out), prose, rejected, roles);
 	return buf_steal(&out);
 }
 

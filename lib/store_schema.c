@@ -184,9 +184,16 @@ static const char *const migration_v2 =
     /* Campaign clock (unix seconds); a pending delivery is failed as expired after it. */
     "ALTER TABLE deliveries ADD COLUMN expires_at INTEGER;";
 
+static const char *const migration_import_roles =
+    /* Placeholder units ("相关单位"): named by a plan, never reminded, invited
+       or waited for. A unit's role in a task: 'lead', 'support' or NULL. */
+    "ALTER TABLE units ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE task_units ADD COLUMN role TEXT;";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
+	migration_import_roles,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
