@@ -21,28 +21,6 @@
 
 #define PDF_MAX_PAGES 500
 
-struct line {
-	char *text;
-	int page;
-	bool first, last;       /* the page's first / last line */
-	bool drop;
-};
-
-static char *
-trim(const char *s, size_t len)
-{
-	while (len > 0 && (*s == ' ' || *s == '\t' || *s == '\r'))
-		s++, len--;
-	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t' || s[len - 1] == '\r'))
-		len--;
-	/* U+3000 at either end */
-	while (len >= 3 && memcmp(s, "\xe3\x80\x80", 3) == 0)
-		s += 3, len -= 3;
-	while (len >= 3 && memcmp(s + len - 3, "\xe3\x80\x80", 3) == 0)
-		len -= 3;
-	return xstrndup(s, len);
-}
-
 static size_t
 cplen(const char *s)
 {
@@ -54,6 +32,20 @@ cplen(const char *s)
 			return i;
 	return n;
 }
+
+struct line {
+	char *text;
+	int page;
+	bool first, last;       /* the page's first / last line */
+	bool drop;
+	double x1, x2, em;      /* left and right ends, a full-width character's width */
+	int cells;              /* wide gaps inside: a table row's cell breaks */
+};
+
+struct glyph {
+	double x1, y1, x2, y2;
+	char utf8[8];
+};
 
 /* "3", "- 3 -", "—3—", "第3页", "第 3 页 共 5 页", "3/5", "Page 3" */
 static bool
@@ -149,103 +141,116 @@ ends_sentence(const char *s)
 }
 
 static int
-by_size(const void *a, const void *b)
+by_y(const void *a, const void *b)
 {
-	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+	const struct glyph *g = a, *k = b;
+	double cg = (g->y1 + g->y2) / 2, ck = (k->y1 + k->y2) / 2;
 
-	return x < y ? -1 : x > y;
+	return cg < ck ? -1 : cg > ck;
+}
+
+static int
+by_x(const void *a, const void *b)
+{
+	const struct glyph *g = a, *k = b;
+
+	return g->x1 < k->x1 ? -1 : g->x1 > k->x1;
 }
 
 /*
- * The page's text width in characters: most lines of a wrapped paragraph
- * are full, so the upper quartile of the line lengths (lines of 10+ characters).
+ * A page's lines rebuilt from its glyphs' positions (poppler's text order
+ * wanders in tables): glyphs on one baseline make a line, left to right; a
+ * gap wider than a character becomes a space (wider still: a cell break).
  */
-static size_t
-text_width(const struct line *lines, size_t n)
+static void
+page_lines(PopplerPage *page, struct line **lines, size_t *n, int pageno)
 {
-	size_t *len = xcalloc(n + 1, sizeof(*len)), k = 0, w;
+	char *text = poppler_page_get_text(page);
+	PopplerRectangle *rects = NULL;
+	guint nrects = 0;
+	struct glyph *g;
+	size_t ng = 0, idx = 0;
 
-	for (size_t i = 0; i < n; i++)
-		if (!lines[i].drop && utf8_chars(lines[i].text) >= 10)
-			len[k++] = utf8_chars(lines[i].text);
-	if (k == 0) {
-		free(len);
-		return 0;
+	if (text == NULL || !poppler_page_get_text_layout(page, &rects, &nrects)) {
+		g_free(text);
+		return;
 	}
-	qsort(len, k, sizeof(*len), by_size);
-	w = len[(k * 3) / 4];
-	free(len);
-	return w;
+	g = xcalloc(strlen(text) + 1, sizeof(*g));
+	for (const char *p = text; *p != '\0' && idx < nrects; idx++) {
+		size_t len = cplen(p);
+		const PopplerRectangle *r = &rects[idx];
+
+		if (!(len == 1 && (*p == '\n' || *p == ' ' || *p == '\t' || *p == '\r')) &&
+		    len < sizeof(g->utf8) && r->y2 > r->y1 && r->x2 >= r->x1) {
+			struct glyph *q = &g[ng++];
+
+			q->x1 = r->x1, q->x2 = r->x2, q->y1 = r->y1, q->y2 = r->y2;
+			memcpy(q->utf8, p, len);
+			q->utf8[len] = '\0';
+		}
+		p += len;
+	}
+	qsort(g, ng, sizeof(*g), by_y);
+	for (size_t i = 0; i < ng;) {
+		size_t k = i + 1;
+		double h = g[i].y2 - g[i].y1, cy = (g[i].y1 + g[i].y2) / 2, em;
+		struct buf b;
+		struct line *l;
+
+		while (k < ng && (g[k].y1 + g[k].y2) / 2 - cy < h * 0.5)
+			k++;
+		qsort(g + i, k - i, sizeof(*g), by_x);
+		/* the em: the widest non-ASCII glyph (a CJK character), else half the height */
+		em = 0;
+		for (size_t j = i; j < k; j++)
+			if ((g[j].utf8[0] & 0x80) != 0 && g[j].x2 - g[j].x1 > em)
+				em = g[j].x2 - g[j].x1;
+		if (em <= 0)
+			em = h * 0.5;
+		*lines = xreallocarray(*lines, *n + 1, sizeof(**lines));
+		l = &(*lines)[(*n)++];
+		memset(l, 0, sizeof(*l));
+		buf_init(&b, IMPORT_MAX_BYTES);
+		for (size_t j = i; j < k; j++) {
+			double gap = j > i ? g[j].x1 - g[j - 1].x2 : 0;
+			bool ascii = j > i && (g[j].utf8[0] & 0x80) == 0 &&
+			    (g[j - 1].utf8[0] & 0x80) == 0;
+
+			if (j > i && (gap > em * 0.3 || (ascii && gap > em * 0.2))) {
+				buf_puts(&b, " ");
+				l->cells += !ascii;
+			}
+			buf_puts(&b, g[j].utf8);
+		}
+		l->text = buf_steal(&b);
+		l->page = pageno;
+		l->x1 = g[i].x1;
+		l->x2 = g[k - 1].x2;
+		l->em = em;
+		i = k;
+	}
+	free(g);
+	g_free(rects);
+	g_free(text);
 }
 
-char *
-import_pdf_text(const void *data, size_t len, size_t *outlen, char *err, size_t errlen)
+/* Page numbers, print stamps and running headers and footers. */
+static void
+drop_furniture(struct line *lines, size_t n, int pages)
 {
-	GBytes *bytes = g_bytes_new(data, len);
-	GError *gerr = NULL;
-	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
-	struct line *lines = NULL;
-	size_t n = 0, chars = 0, width = 0;
-	int pages;
-	struct buf b;
-	char *out = NULL;
+	for (size_t i = 0; i < n; i++)
+		lines[i].drop = page_number(lines[i].text);
+	/* the page's first and last lines, page numbers aside */
+	for (size_t i = 0; i < n; i++) {
+		bool first = true, last = true;
 
-	if (doc == NULL) {
-		snprintf(err, errlen, "this PDF could not be read (%s)%s",
-		    gerr != NULL ? gerr->message : "damaged",
-		    gerr != NULL && gerr->code == POPPLER_ERROR_ENCRYPTED ?
-		    ": it is password-protected; save an unprotected copy" : "");
-		if (gerr != NULL)
-			g_error_free(gerr);
-		g_bytes_unref(bytes);
-		return NULL;
+		for (size_t k = i; k-- > 0 && lines[k].page == lines[i].page;)
+			first = first && lines[k].drop;
+		for (size_t k = i + 1; k < n && lines[k].page == lines[i].page; k++)
+			last = last && lines[k].drop;
+		lines[i].first = first && !lines[i].drop;
+		lines[i].last = last && !lines[i].drop;
 	}
-	pages = poppler_document_get_n_pages(doc);
-	if (pages > PDF_MAX_PAGES)
-		pages = PDF_MAX_PAGES;
-	for (int i = 0; i < pages; i++) {
-		PopplerPage *page = poppler_document_get_page(doc, i);
-		char *text = page != NULL ? poppler_page_get_text(page) : NULL;
-		size_t first = n;
-
-		for (const char *p = text; p != NULL && *p != '\0';) {
-			const char *nl = strchr(p, '\n');
-			size_t l = nl != NULL ? (size_t)(nl - p) : strlen(p);
-			char *t = trim(p, l);
-
-			if (*t != '\0') {
-				lines = xreallocarray(lines, n + 1, sizeof(*lines));
-				lines[n++] = (struct line){ .text = t, .page = i };
-				chars += strlen(t);
-			} else {
-				free(t);
-			}
-			p += l + (nl != NULL);
-		}
-		/* page numbers first, so the page's first and last lines are its text's */
-		for (size_t k = first; k < n; k++)
-			lines[k].drop = page_number(lines[k].text);
-		for (size_t k = first; k < n; k++)
-			if (!lines[k].drop) {
-				lines[k].first = true;
-				break;
-			}
-		for (size_t k = n; k > first; k--)
-			if (!lines[k - 1].drop) {
-				lines[k - 1].last = true;
-				break;
-			}
-		g_free(text);
-		if (page != NULL)
-			g_object_unref(page);
-	}
-	if (chars == 0) {
-		snprintf(err, errlen, "this PDF has no text layer (%d page(s) of images: a scan?); "
-		    "the importer reads text, not pictures: ask for the original .docx, or run "
-		    "it through OCR and import the text", poppler_document_get_n_pages(doc));
-		goto out;
-	}
-	/* Running headers and footers: the same shape at the top or bottom of 2+ pages. */
 	for (size_t i = 0; i < n; i++) {
 		int same = 0;
 		char *si;
@@ -272,7 +277,69 @@ import_pdf_text(const void *data, size_t len, size_t *outlen, char *err, size_t 
 		free(si);
 		lines[i].drop = same > 0;
 	}
-	width = text_width(lines, n);
+}
+
+/* The text's left margin and right edge. */
+static void
+margins(const struct line *lines, size_t n, double *left, double *right)
+{
+	*left = 1e9;
+	*right = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (lines[i].drop)
+			continue;
+		if (lines[i].x1 < *left)
+			*left = lines[i].x1;
+		if (lines[i].x2 > *right && lines[i].cells == 0)
+			*right = lines[i].x2;
+	}
+}
+
+char *
+import_pdf_text(const void *data, size_t len, size_t *outlen, char *err, size_t errlen)
+{
+	GBytes *bytes = g_bytes_new(data, len);
+	GError *gerr = NULL;
+	PopplerDocument *doc = poppler_document_new_from_bytes(bytes, NULL, &gerr);
+	struct line *lines = NULL;
+	size_t n = 0, chars = 0;
+	double left, right;
+	int pages;
+	struct buf b;
+	char *out = NULL;
+
+	if (doc == NULL) {
+		snprintf(err, errlen, "this PDF could not be read (%s)%s",
+		    gerr != NULL ? gerr->message : "damaged",
+		    gerr != NULL && gerr->code == POPPLER_ERROR_ENCRYPTED ?
+		    ": it is password-protected; save an unprotected copy" : "");
+		if (gerr != NULL)
+			g_error_free(gerr);
+		g_bytes_unref(bytes);
+		return NULL;
+	}
+	pages = poppler_document_get_n_pages(doc);
+	if (pages > PDF_MAX_PAGES)
+		pages = PDF_MAX_PAGES;
+	for (int i = 0; i < pages; i++) {
+		PopplerPage *page = poppler_document_get_page(doc, i);
+
+		if (page == NULL)
+			continue;
+		page_lines(page, &lines, &n, i);
+		g_object_unref(page);
+	}
+	drop_furniture(lines, n, pages);
+	for (size_t i = 0; i < n; i++)
+		if (!lines[i].drop)
+			chars += strlen(lines[i].text);
+	if (chars == 0) {
+		snprintf(err, errlen, "this PDF has no text layer (%d page(s) of images: a scan?); "
+		    "the importer reads text, not pictures: ask for the original .docx, or run "
+		    "it through OCR and import the text", poppler_document_get_n_pages(doc));
+		goto out;
+	}
+	margins(lines, n, &left, &right);
 	buf_init(&b, IMPORT_MAX_BYTES * 4);
 	for (size_t i = 0; i < n; i++) {
 		size_t next;
@@ -283,9 +350,15 @@ import_pdf_text(const void *data, size_t len, size_t *outlen, char *err, size_t 
 		buf_puts(&b, lines[i].text);
 		for (next = i + 1; next < n && lines[next].drop; next++)
 			;
-		/* a paragraph ends at a full stop, before a heading, or on a short line */
+		/*
+		 * A paragraph ends at a full stop, before a heading or an indented
+		 * line, after a line that stops short of the right edge, and around
+		 * a table row; otherwise the next line continues it (across pages too).
+		 */
 		end = next >= n || ends_sentence(lines[i].text) || heading_start(lines[next].text) ||
-		    utf8_chars(lines[i].text) * 10 < width * 9;
+		    lines[i].x2 < right - lines[i].em * 1.5 ||
+		    lines[next].x1 > left + lines[next].em * 1.2 ||
+		    lines[i].cells > 0 || lines[next].cells > 0;
 		if (end) {
 			buf_puts(&b, "\n");
 		} else {
