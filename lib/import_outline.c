@@ -800,8 +800,14 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 			break;
 		}
 		if (table_header(s, &header)) {
+			struct imp_item *open = st.target >= 0 ? &out->items[st.target] : NULL;
+
 			st.table = header;
-			open_made_section(&st, s, line);
+			/* Under a section that has no items yet ("二、活动安排"): its items. */
+			if (open != NULL && open->depth == 0 && st.depth == 1 && open->nbody <= 1)
+				open->activities = true;
+			else
+				open_made_section(&st, s, line);
 			continue;
 		}
 		if (st.table.on && table_row(&st, s, line))
