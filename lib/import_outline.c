@@ -16,7 +16,8 @@
 #include "campaign/xmalloc.h"
 #include "import_priv.h"
 
-enum mark { MARK_NONE, MARK_CN, MARK_CN_PAREN, MARK_NUM, MARK_NUM_PAREN, MARK_CIRCLED };
+enum mark { MARK_NONE, MARK_CN, MARK_CN_PAREN, MARK_NUM, MARK_NUM_PAREN, MARK_CIRCLED,
+	MARK_SHI /* 一是…;二是…: a list inside a paragraph */ };
 
 struct marker {
 	enum mark kind;
@@ -113,6 +114,9 @@ marker_at(const char *s, struct marker *m)
 			p++;
 			m->kind = MARK_CN_PAREN;
 			m->bare = true;
+		} else if (imp_starts(p, "是") && v <= 10 && !imp_starts(p, "是否")) {
+			p += strlen("是");
+			m->kind = MARK_SHI;
 		} else {
 			if (!imp_eat(&p, "、") && !(*p == '.' && p++))
 				return false;
@@ -293,7 +297,7 @@ take_heading(struct state *st, int d, const struct marker *m, const char *text, 
 	for (int k = 0; k <= d; k++)
 		it->path[k] = st->stack[k].number;
 	it->line = it->last_line = line;
-	while (head_len > 0 && head[head_len - 1] == ' ')
+	while (head_len > 0 && (head[head_len - 1] == ' ' || head[head_len - 1] == ';'))
 		head_len--;
 	it->head = xstrndup(head, head_len);
 	st->stack[d].item = (ssize_t)o->nitems;
@@ -408,6 +412,30 @@ next_split(const struct state *st, const char *s)
 			return off;
 	}
 	return 0;
+}
+
+/* Where a closing "(责任单位:…)" / "(A牵头,B配合)" group of s[0, len) starts; len if none. */
+static size_t
+labelled_tail(const char *s, size_t len)
+{
+	static const char *const words[] = { "责任", "牵头", "配合", "主办", "承办", "协办" };
+	size_t open = len;
+	int depth = 0;
+
+	if (len == 0 || s[len - 1] != ')')
+		return len;
+	for (size_t i = len; i-- > 0;) {
+		if (s[i] == ')')
+			depth++;
+		else if (s[i] == '(' && --depth == 0) {
+			open = i;
+			break;
+		}
+	}
+	for (size_t w = 0; open < len && w < sizeof(words) / sizeof(words[0]); w++)
+		if (strstr(s + open, words[w]) != NULL && strstr(s + open, words[w]) < s + len)
+			return open;
+	return len;
 }
 
 /* True if the line is a heading of kind k numbered n with no sentence in it. */
@@ -779,14 +807,53 @@ vertical_table(struct state *st, const struct imp_doc *doc, size_t i)
 	return end - i;
 }
 
+/*
+ * The signature at the end (落款): a line that is only a full date
+ * ("2017年9月20日"), after at most one short line naming the issuer. Its year
+ * is the plan's when nothing else states one; it is no part of any item.
+ * Returns the number of lines it takes.
+ */
+static size_t
+signature(const struct imp_doc *doc, struct imp_outline *out)
+{
+	const char *last;
+	int y = 0, n = 0;
+	size_t lines = 0;
+
+	if (doc->nlines < 3)
+		return 0;
+	last = doc->lines[doc->nlines - 1].text;
+	for (const char *p = last; *p >= '0' && *p <= '9'; p++)
+		y = y * 10 + (*p - '0'), n++;
+	if (n != 4 || y < 1990 || y > 2100 || !imp_starts(last + 4, "年") ||
+	    utf8_chars(last) > 12 || strstr(last, "日") == NULL ||
+	    strlen(strstr(last, "日")) != strlen("日"))
+		return 0;
+	lines = 1;
+	if (utf8_chars(doc->lines[doc->nlines - 2].text) <= 20 &&
+	    strstr(doc->lines[doc->nlines - 2].text, "。") == NULL &&
+	    strchr(doc->lines[doc->nlines - 2].text, ',') == NULL &&
+	    !marker_at(doc->lines[doc->nlines - 2].text, &(struct marker){ 0 }))
+		lines = 2;
+	out->signature_year = y;
+	out->signature_line = doc->lines[doc->nlines - 1].no;
+	return lines;
+}
+
 void
 imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
     struct imp_notes *notes)
 {
 	struct state st = { .target = -1, .out = out, .notes = notes };
 
+	size_t nlines;
+
 	memset(out, 0, sizeof(*out));
-	for (size_t i = 0; i < doc->nlines; i++) {
+	nlines = doc->nlines - signature(doc, out);
+	if (nlines < doc->nlines)
+		imp_note(notes, doc->lines[nlines].no, doc->lines[doc->nlines - 1].no, IMPORT_NOTE,
+		    "the signature (落款): dated %d, no part of any item", out->signature_year);
+	for (size_t i = 0; i < nlines; i++) {
 		const char *s = doc->lines[i].text;
 		int line = doc->lines[i].no;
 		bool first = true;
@@ -876,9 +943,28 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 					imp_note(notes, line, line, IMPORT_WARNING, "the numbering "
 					    "skips to %d here", m.number);
 				/* The level first, so the split below sees it. */
+				ssize_t parent = d > 0 ? st.stack[d - 1].item : -1;
+
 				open_level(&st, d, &m);
 				split = next_split(&st, s + m.len);
 				len = split > 0 ? m.len + split : strlen(s);
+				if (m.kind == MARK_SHI && split == 0 && parent >= 0) {
+					/* "…三是…。(责任单位:A)": A is the whole list's */
+					size_t tail = labelled_tail(s, len);
+
+					if (tail < len) {
+						ssize_t keep = st.target;
+
+						take_heading(&st, d, &m, s, tail, line);
+						keep = st.target;
+						st.target = parent;
+						body_add(&st, s + tail, len - tail, line);
+						st.target = keep;
+						s += len;
+						s += skip_spaces(s);
+						continue;
+					}
+				}
 				take_heading(&st, d, &m, s, len, line);
 			} else {
 				split = next_split(&st, s);

@@ -214,6 +214,11 @@ title_and_detail(const struct reading *rd, struct imp_task *t)
 	const char *src = *rd->head != '\0' ? rd->head : rd->text;
 	size_t n = sentence_len(src), cut;
 	const char *colon = memchr(src, ':', n);
+
+	/* "上午9:00" is a clock time, not a label's colon */
+	while (colon != NULL && colon > src && colon[-1] >= '0' && colon[-1] <= '9' &&
+	    colon[1] >= '0' && colon[1] <= '9')
+		colon = memchr(colon + 1, ':', n - (size_t)(colon + 1 - src));
 	const char *t0 = src;
 	bool shortened = false;
 
@@ -361,6 +366,51 @@ campaign_date(struct ctx *c, struct imp_task *t)
 	t->w.fuzzy = true;
 }
 
+/*
+ * The item's other dates ("6月1日至30日开展宣传,6月8日前完成标语制作"): kept
+ * as milestones in the detail, each with its clause, never dropped.
+ */
+static void
+milestones(struct ctx *c, const struct reading *rd, struct imp_task *t)
+{
+	size_t off = rd->w.at + rd->w.len;
+	struct buf b;
+
+	buf_init(&b, IMPORT_MAX_BYTES);
+	while (rd->text[off] != '\0') {
+		struct import_when w;
+		size_t start, end;
+		char *clause;
+
+		if (!import_when_find(rd->text + off, c->plan->year, &w) || !import_when_dated(&w))
+			break;
+		start = off + w.at;
+		end = start + w.len;
+		/* the clause around it: back to a comma or full stop, on to the next */
+		while (start > off && rd->text[imp_prev(rd->text, start)] != ',' &&
+		    rd->text[imp_prev(rd->text, start)] != ';' && rd->text[imp_prev(rd->text, start)] != '\n' &&
+		    !imp_starts(rd->text + imp_prev(rd->text, start), "。"))
+			start = imp_prev(rd->text, start);
+		while (rd->text[end] != '\0' && rd->text[end] != ',' && rd->text[end] != ';' &&
+		    rd->text[end] != '\n' && !imp_starts(rd->text + end, "。"))
+			end += imp_cplen(rd->text + end);
+		clause = xstrndup(rd->text + start, end - start);
+		buf_printf(&b, "%s%s", b.len > 0 ? "; " : "", clause);
+		free(clause);
+		off = end > start + w.len ? end : start + w.len;
+		if (off <= rd->w.at + rd->w.len)
+			break;
+	}
+	if (b.len > 0) {
+		char *detail = xasprintf("%s%s节点: %s", t->detail != NULL ? t->detail : "",
+		    t->detail != NULL && *t->detail != '\0' ? "\n" : "", buf_str(&b));
+
+		free(t->detail);
+		t->detail = detail;
+	}
+	buf_free(&b);
+}
+
 static bool
 make_task(struct ctx *c, size_t i, struct imp_task *t)
 {
@@ -382,8 +432,10 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 		    "its group heading (line %d)", t->id, t->when, c->ol->items[from].line);
 	}
 	title_and_detail(rd, t);
-	if (rd->dated)
+	if (rd->dated) {
 		t->when = xstrndup(rd->text + rd->w.at, rd->w.len);
+		milestones(c, rd, t);
+	}
 	t->w = rd->w;
 	if (t->when == NULL && it->cls == IMP_CLASS_ACTIVITY && c->have_period &&
 	    import_when_dated(&c->period)) {

@@ -124,6 +124,8 @@ struct imp_outline {
 	size_t npreamble;
 	struct imp_item *items;
 	size_t nitems;
+	int signature_year;     /* the year of the signature date (落款), 0 if none */
+	int signature_line;
 };
 
 void imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,

@@ -411,6 +411,33 @@ boilerplate(const char *s)
 	return false;
 }
 
+/*
+ * "一" used as the dash of a range ("3月5日一3月31日", "5日一8日"): after 日 and
+ * before a number that is a day or month, it is a dash.
+ */
+static char *
+dash_one(char *s)
+{
+	static const char ri_yi[] = "日一";
+	char *p = s;
+
+	while ((p = strstr(p, ri_yi)) != NULL) {
+		char *after = p + strlen(ri_yi), *q = after;
+
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > after && (imp_starts(q, "月") || imp_starts(q, "日"))) {
+			/* "一" (3 bytes) -> "-" and two spaces squeezed out */
+			char *dash = p + strlen("日");
+
+			*dash = '-';
+			memmove(dash + 1, after, strlen(after) + 1);
+		}
+		p += strlen("日");
+	}
+	return s;
+}
+
 /* Control characters become spaces; surrounding whitespace goes. */
 static char *
 tidy(char *s)
@@ -512,7 +539,7 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 		if (lost > l0)
 			imp_note(notes, no, no, IMPORT_WARNING, "%d garbled character(s) could "
 			    "not be recovered (shown as U+FFFD)", lost - l0);
-		norm = tidy(textnorm_text(repaired_line));
+		norm = dash_one(tidy(textnorm_text(repaired_line)));
 		free(repaired_line);
 		if (*norm != '\0' && boilerplate(norm)) {
 			char excerpt[96];
