@@ -673,6 +673,69 @@ open_made_section(struct state *st, const char *head, int line)
  * ("7月27日,在包头市举办…"): each such line is an activity. News-style
  * reporting lines (记者…获悉) are not.
  */
+/* The byte length of a "(9月23日)" at s whose whole content is a date, or 0. */
+static size_t
+paren_date(const char *s)
+{
+	const char *close;
+	char *inner;
+	struct import_when w;
+	bool whole;
+
+	if (*s != '(' || (close = strchr(s, ')')) == NULL || close - s > 48)
+		return 0;
+	inner = xstrndup(s + 1, (size_t)(close - s - 1));
+	whole = import_when_find(inner, 0, &w) && import_when_dated(&w) && w.at == 0 &&
+	    w.len == strlen(inner);
+	free(inner);
+	return whole ? (size_t)(close - s) + 1 : 0;
+}
+
+/*
+ * A bare list of activities, each with its date in parentheses, inside one
+ * paragraph ("…旅游节(2006年8月)、梅力更登山节(8月1日至9月1日);…"): at
+ * least three. Each "name(date)" becomes an activity of the section.
+ */
+static bool
+paren_list(struct state *st, const char *s, int line, int *number)
+{
+	size_t count = 0;
+
+	for (const char *p = s; *p != '\0'; p++)
+		count += paren_date(p) > 0;
+	if (count < 3)
+		return false;
+	for (const char *p = s, *start = s; *p != '\0';) {
+		size_t n = paren_date(p);
+
+		if (n > 0) {
+			struct marker m = { .kind = MARK_NUM };
+			const char *from = start;
+
+			/* the name: back to the last separator before it */
+			for (const char *q = start; q < p; q += imp_cplen(q))
+				if (imp_starts(q, "、") || imp_starts(q, "。") || *q == ';' || *q == ',' ||
+				    *q == ':')
+					from = q + imp_cplen(q);
+			if (p > from) {
+				char *item = xstrndup(from, (size_t)(p + n - from));
+
+				if (*number == 0)
+					open_made_section(st, "活动安排", line);
+				m.number = ++*number;
+				open_level(st, 1, &m);
+				take_heading(st, 1, &m, item, strlen(item), line);
+				free(item);
+			}
+			p += n;
+			start = p;
+			continue;
+		}
+		p += imp_cplen(p);
+	}
+	return true;
+}
+
 static void
 dated_lines(struct state *st)
 {
@@ -683,6 +746,9 @@ dated_lines(struct state *st)
 		const char *s = o->preamble[i].text;
 		struct import_when w;
 		struct marker m = { .kind = MARK_NUM };
+
+		if (paren_list(st, s, o->preamble[i].line, &number))
+			continue;
 
 		if (!import_when_find(s, 0, &w) || w.at != 0 || !import_when_dated(&w) ||
 		    strstr(s, "获悉") != NULL || strstr(s, "记者") != NULL)
