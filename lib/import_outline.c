@@ -389,6 +389,24 @@ glued_link_run(const struct state *st, const char *s)
 	return end > off ? end : 0;
 }
 
+/*
+ * Words a plan's section title starts with: "…和谐校园四、活动口号…" is a
+ * heading glued to the text before it even without a full stop.
+ */
+static bool
+section_word(const char *s)
+{
+	static const char *const words[] = {
+		"活动", "工作", "组织", "时间", "目的", "主题", "要求", "内容", "安排", "实施",
+		"保障", "宣传", "具体", "指导", "基本", "总体", "参加", "主办", "承办", "有关",
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (imp_starts(s, words[i]))
+			return true;
+	return false;
+}
+
 /* The offset of the next glued heading in s after its start, or 0. */
 static size_t
 next_split(const struct state *st, const char *s)
@@ -403,7 +421,10 @@ next_split(const struct state *st, const char *s)
 			continue;
 		if (sentence_end_before(s, off) && glued_link_run(st, s + off) > 0)
 			return off;
-		if (m.kind != MARK_CN_PAREN && !sentence_end_before(s, off))
+		if (m.kind != MARK_CN_PAREN && !sentence_end_before(s, off) &&
+		    !(m.kind == MARK_CN && section_word(s + off + m.len) &&
+		    st->depth > 0 && st->stack[0].kind == MARK_CN &&
+		    m.number == st->stack[0].number + 1))
 			continue;
 		if (m.kind == MARK_CN_PAREN && off > 0 && sentence_end_before(s, off) == false &&
 		    imp_starts(s + imp_prev(s, off), "("))
@@ -718,13 +739,16 @@ paren_list(struct state *st, const char *s, int line, int *number)
 				    *q == ':')
 					from = q + imp_cplen(q);
 			if (p > from) {
-				char *item = xstrndup(from, (size_t)(p + n - from));
+				char *item = xstrndup(from, (size_t)(p - from));
+				char *when = xasprintf("时间:%.*s", (int)(n - 2), p + 1);
 
 				if (*number == 0)
 					open_made_section(st, "活动安排", line);
 				m.number = ++*number;
 				open_level(st, 1, &m);
 				take_heading(st, 1, &m, item, strlen(item), line);
+				body_add(st, when, strlen(when), line);
+				free(when);
 				free(item);
 			}
 			p += n;

@@ -351,9 +351,26 @@ prose_verb(const char *s)
 }
 
 /* Adds the names of list[0, len) if every one reads as a unit; true if it did. */
+/* "陈善强同志", "雷先佑", "xx": a person a school's plan puts in charge (由X负责). */
+static bool
+person_like(const char *s)
+{
+	size_t chars = utf8_chars(s), len = strlen(s);
+
+	if (strcmp(s, "xx") == 0 || strcmp(s, "XX") == 0 || ends_with(s, len, "同志") ||
+	    ends_with(s, len, "老师"))
+		return true;
+	if (chars < 2 || chars > 3)
+		return false;
+	for (const char *p = s; *p != '\0'; p += imp_cplen(p))
+		if (!utf8_is_cjk(imp_cp(p)))
+			return false;
+	return true;
+}
+
 static bool
 take_list(const char *list, size_t len, struct imp_names *units, struct imp_names *rejected,
-    struct imp_roles *roles, enum role role)
+    struct imp_roles *roles, enum role role, bool person)
 {
 	char *copy = xstrndup(list, len);
 	struct imp_names found = { 0 };
@@ -361,7 +378,8 @@ take_list(const char *list, size_t len, struct imp_names *units, struct imp_name
 
 	imp_units_split(copy, &found, rejected);
 	for (size_t k = 0; k < found.n; k++)
-		all = all && unit_like(found.v[k]) && utf8_chars(found.v[k]) <= 20;
+		all = all && (unit_like(found.v[k]) || (person && person_like(found.v[k]))) &&
+		    utf8_chars(found.v[k]) <= 20 && strchr(found.v[k], ' ') == NULL;
 	all = all && found.n > 0;
 	for (size_t k = 0; all && k < found.n; k++)
 		imp_names_add(units, found.v[k]);
@@ -383,15 +401,18 @@ list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejec
 {
 	const char *q = s, *from = s;
 	size_t chars = 0, v;
+	bool you = false;
 
 	while (*q != '\0' && chars <= UNIT_MAX_CHARS * 2 && *q != ',' && *q != ';' &&
 	    !imp_starts(q, "。")) {
-		/* "…开幕式由县科委牵头": the list starts after 由 */
+		/* "…开幕式由县科委牵头", "以城区残联牵头": the list starts after 由/以 */
 		if (imp_starts(q, "由"))
-			from = q + strlen("由");
+			from = q + strlen("由"), you = true;
+		else if (imp_starts(q, "以") && q > s)
+			from = q + strlen("以");
 		if (q > from && (v = prose_verb(q)) > 0)
 			return take_list(from, (size_t)(q - from), units, rejected, roles,
-			    role_of(q)) ? (size_t)(q - s) + v : 0;
+			    role_of(q), you && imp_starts(q, "负责")) ? (size_t)(q - s) + v : 0;
 		q += imp_cplen(q);
 		chars++;
 	}
@@ -429,7 +450,8 @@ prose_forms(const char *text, struct imp_names *units, struct imp_names *rejecte
 			    !imp_starts(q, "组织") && !imp_starts(q, "在"))
 				q += imp_cplen(q);
 			if (q > p)
-				take_list(p, (size_t)(q - p), units, rejected, roles, ROLE_SUPPORT);
+				take_list(p, (size_t)(q - p), units, rejected, roles, ROLE_SUPPORT,
+				    false);
 		} else if ((n = list_before_verb(p, units, rejected, roles)) > 0) {
 			/* "A会同B…": B as well */
 			if (imp_starts(p + n - strlen("会同"), "会同")) {
@@ -440,7 +462,7 @@ prose_forms(const char *text, struct imp_names *units, struct imp_names *rejecte
 					q += imp_cplen(q);
 				if (q > p + n)
 					take_list(p + n, (size_t)(q - p - n), units, rejected, roles,
-					    ROLE_SUPPORT);
+					    ROLE_SUPPORT, false);
 			}
 		} else {
 			/* 由/以 inside the clause */
