@@ -375,6 +375,7 @@ milestones(struct ctx *c, const struct reading *rd, struct imp_task *t)
 {
 	size_t off = rd->w.at + rd->w.len;
 	struct buf b;
+	bool first = true;
 
 	buf_init(&b, IMPORT_MAX_BYTES);
 	while (rd->text[off] != '\0') {
@@ -386,6 +387,20 @@ milestones(struct ctx *c, const struct reading *rd, struct imp_task *t)
 			break;
 		start = off + w.at;
 		end = start + w.len;
+		/*
+		 * "6月10日启动,6月25日完成": a start, then the day it is done. The
+		 * task runs from the first to the second.
+		 */
+		if (first && (imp_starts(rd->text + end, "完成") || imp_starts(rd->text + end, "结束") ||
+		    imp_starts(rd->text + end, "前完成")) && (t->w.kind == IMPORT_WHEN_ON) &&
+		    (w.kind == IMPORT_WHEN_ON || w.kind == IMPORT_WHEN_BY) &&
+		    start - (rd->w.at + rd->w.len) <= 12) {
+			t->w.kind = IMPORT_WHEN_RANGE;
+			t->w.due = w.due;
+			free(t->when);
+			t->when = xstrndup(rd->text + rd->w.at, end - rd->w.at);
+		}
+		first = false;
 		/* the clause around it: back to a comma or full stop, on to the next */
 		while (start > off && rd->text[imp_prev(rd->text, start)] != ',' &&
 		    rd->text[imp_prev(rd->text, start)] != ';' && rd->text[imp_prev(rd->text, start)] != '\n' &&
@@ -432,11 +447,11 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 		    "its group heading (line %d)", t->id, t->when, c->ol->items[from].line);
 	}
 	title_and_detail(rd, t);
-	if (rd->dated) {
+	if (rd->dated)
 		t->when = xstrndup(rd->text + rd->w.at, rd->w.len);
-		milestones(c, rd, t);
-	}
 	t->w = rd->w;
+	if (rd->dated)
+		milestones(c, rd, t);
 	if (t->when == NULL && it->cls == IMP_CLASS_ACTIVITY && c->have_period &&
 	    import_when_dated(&c->period)) {
 		t->when = xstrdup(c->period_when);
