@@ -40,6 +40,7 @@ struct ctx {
 	struct imp_notes *notes;
 	struct reading *rd;     /* one per item */
 	struct imp_plan *plan;
+	const struct imp_named_day *key; /* the day the plan is about, or NULL */
 	bool have_period;
 	struct import_when period;
 	char *period_when;
@@ -326,11 +327,11 @@ note_date(struct ctx *c, const struct reading *rd, struct imp_task *t)
 		    t->id, t->title);
 		return;
 	}
-	switch (rd->w.kind) {
+	switch (t->w.kind) {
 	case IMPORT_WHEN_UNRESOLVED:
 		imp_note(c->notes, line, line, IMPORT_WARNING, "%s: the date \"%s\" could not "
 		    "be resolved (%s); kept as written, without start or due", t->id, t->when,
-		    rd->w.why != NULL ? rd->w.why : "?");
+		    t->w.why != NULL ? t->w.why : "?");
 		break;
 	case IMPORT_WHEN_RECURRING:
 		imp_note(c->notes, line, line, IMPORT_NOTE, "%s: \"%s\" recurs; no single due "
@@ -468,6 +469,25 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 			.due = { .month = c->plan->key_month, .day = c->plan->key_day } };
 		imp_note(c->notes, t->line, t->line, IMPORT_NOTE, "%s \"%s\": no date of its "
 		    "own; the plan's day (%s) applies", t->id, t->title, t->when);
+	}
+	/*
+	 * "全国助残日前" in a plan with no year: the computed date needs one, but
+	 * the plan states its day ("5月15日是第xx次全国助残日"); 前 is the day before.
+	 */
+	if (t->w.kind == IMPORT_WHEN_UNRESOLVED && t->when != NULL && c->key != NULL &&
+	    c->plan->key_month > 0 && strstr(t->when, c->key->name) != NULL) {
+		int m = c->plan->key_month, d = c->plan->key_day;
+		size_t wl = strlen(t->when);
+		bool before = wl >= strlen("前") && strcmp(t->when + wl - strlen("前"), "前") == 0;
+
+		if (before && --d == 0)
+			d = imp_days_in_month(c->plan->year, --m > 0 ? m : (m = 12));
+		t->w.kind = before ? IMPORT_WHEN_BY : IMPORT_WHEN_ON;
+		t->w.start = before ? (struct import_day){ 0 } :
+		    (struct import_day){ .month = m, .day = d };
+		t->w.due = (struct import_day){ .month = m, .day = d };
+		t->w.why = NULL;
+		t->w.fuzzy = false;
 	}
 	if (t->w.kind == IMPORT_WHEN_CAMPAIGN)
 		campaign_date(c, t);
@@ -723,7 +743,7 @@ static void
 assemble(struct ctx *c, struct import_result *r)
 {
 	struct imp_plan *p = c->plan;
-	const struct imp_named_day *key = imp_meta_key_day(c->doc, c->ol);
+	const struct imp_named_day *key = c->key = imp_meta_key_day(c->doc, c->ol);
 	char *stem = imp_meta_slug(c->opts->name);
 
 	p->year = imp_meta_year(c->doc, c->ol, dates_year(c), c->opts->year, &p->year_source,
