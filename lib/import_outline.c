@@ -931,6 +931,93 @@ signature(const struct imp_doc *doc, struct imp_outline *out)
 	return lines;
 }
 
+/*
+ * A schedule inside the campaign-period section: "四、活动时间 5月16日-5月22日。
+ * 5月16日-17日召开…;5月18日-20日,各部门…;5月21日-22日由农技站牵头…".
+ * Two or more clauses after the period that start with their own date are
+ * the plan's activities: they become the section's items.
+ */
+static void
+schedules(struct imp_outline *out)
+{
+	for (size_t i = 0; i < out->nitems; i++) {
+		struct imp_item *it = &out->items[i];
+		struct buf all;
+		char **clauses = NULL, *period = NULL;
+		size_t n = 0, dated = 0;
+		const char *p;
+
+		if (it->depth != 0 || (i + 1 < out->nitems && out->items[i + 1].depth > 0) ||
+		    !(imp_starts(it->head, "活动时间") || imp_starts(it->head, "时间安排") ||
+		    imp_starts(it->head, "时间")))
+			continue;
+		buf_init(&all, IMPORT_MAX_BYTES);
+		buf_puts(&all, it->head);
+		for (size_t k = 0; k < it->nbody; k++) {
+			buf_puts(&all, "。");
+			buf_puts(&all, it->body[k].text);
+		}
+		/* the clauses, the period's own first */
+		p = buf_str(&all);
+		while (*p != '\0') {
+			const char *end = p;
+			struct import_when w;
+			char *clause;
+
+			while (*end != '\0' && *end != ';' && !imp_starts(end, "。"))
+				end += imp_cplen(end);
+			clause = xstrndup(p, (size_t)(end - p));
+			if (n > 0 && import_when_find(clause, 0, &w) && w.at == 0 &&
+			    import_when_dated(&w) && period == NULL) {
+				period = clause; /* the first: the campaign period itself */
+			} else if (n > 0 && import_when_find(clause, 0, &w) && w.at == 0 &&
+			    import_when_dated(&w)) {
+				clauses = xreallocarray(clauses, dated + 1, sizeof(*clauses));
+				clauses[dated++] = clause;
+			} else {
+				free(clause);
+			}
+			n++;
+			p = *end == '\0' ? end : end + imp_cplen(end);
+		}
+		buf_free(&all);
+		if (dated >= 2) {
+			out->items = xreallocarray(out->items, out->nitems + dated + 1,
+			    sizeof(*out->items));
+			it = &out->items[i];
+			memmove(it + 1 + dated, it + 1, (out->nitems - i - 1) * sizeof(*it));
+			for (size_t k = 0; k < dated; k++) {
+				struct imp_item *c = &out->items[i + 1 + k];
+
+				memset(c, 0, sizeof(*c));
+				c->depth = 1;
+				c->path[0] = it->path[0];
+				c->path[1] = (int)k + 1;
+				c->line = c->last_line = it->line;
+				c->head = clauses[k];
+			}
+			it->activities = true;
+			/* the section keeps its period; the clauses are its items now */
+			if (it->nbody > 0 && period != NULL) {
+				int line = it->body[0].line;
+
+				for (size_t k = 0; k < it->nbody; k++)
+					free(it->body[k].text);
+				it->body[0] = (struct imp_seg){ .text = period, .line = line };
+				it->nbody = 1;
+				period = NULL;
+			}
+			out->nitems += dated;
+			i += dated;
+		} else {
+			for (size_t k = 0; k < dated; k++)
+				free(clauses[k]);
+		}
+		free(period);
+		free(clauses);
+	}
+}
+
 void
 imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
     struct imp_notes *notes)
@@ -1070,6 +1157,7 @@ imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
 		free(st.pending[i]);
 	if (out->nitems == 0)
 		dated_lines(&st);
+	schedules(out);
 	for (size_t i = 0; i < out->nitems; i++) {
 		struct imp_item *it = &out->items[i];
 		const struct imp_item *section = it;
