@@ -1,7 +1,7 @@
 /*
  * campaignctl plan import FILE [--year Y] [--id ID] [-o plan.json] [--load]:
  * the official plan document (text, .docx, .pdf or .html, told apart by
- * content: lib/import_formats/) to campaign-plan/1 (lib/import_*.c does the
+ * content: lib/import/formats/) to campaign-plan/1 (lib/import/ does the
  * reading). The JSON goes to stdout, or to -o (written atomically), and/or
  * straight into the store through the same path as `plan load`. The report
  * (what was found, every line that was not resolved) goes to stderr.
