@@ -101,6 +101,8 @@ plan_json(const struct plan *plan)
 		json_object_set_new(u, "name", json_string(plan->units[i].name));
 		json_object_set_new(u, "aliases", names_json(plan->units[i].aliases,
 		    plan->units[i].naliases));
+		if (plan->units[i].placeholder)
+			json_object_set_new(u, "placeholder", json_true());
 		json_array_append_new(units, u);
 	}
 	for (size_t i = 0; i < plan->ntasks; i++) {
@@ -114,9 +116,26 @@ plan_json(const struct plan *plan)
 		json_object_set_new(j, "start", snapshot_date_json(t->start));
 		json_object_set_new(j, "due", snapshot_date_json(t->due));
 		json_object_set_new(j, "fuzzy", json_boolean(t->fuzzy));
-		for (size_t u = 0; u < t->nunits; u++)
-			json_array_append_new(tu, json_string(plan->units[t->units[u]].name));
+		json_t *lead = json_array(), *support = json_array();
+
+		for (size_t u = 0; u < t->nunits; u++) {
+			const char *name = plan->units[t->units[u]].name;
+
+			json_array_append_new(tu, json_string(name));
+			if (t->roles != NULL && t->roles[u] != PLAN_ROLE_NONE)
+				json_array_append_new(t->roles[u] == PLAN_ROLE_LEAD ? lead : support,
+				    json_string(name));
+		}
+		/* placeholders are the plan's units too, only never waited for */
+		for (size_t u = 0; u < t->nplaceholders; u++)
+			json_array_append_new(tu, json_string(plan->units[t->placeholders[u]].name));
 		json_object_set_new(j, "units", tu);
+		if (json_array_size(lead) > 0)
+			json_object_set_new(j, "lead", json_incref(lead));
+		if (json_array_size(support) > 0)
+			json_object_set_new(j, "support", json_incref(support));
+		json_decref(lead);
+		json_decref(support);
 		if (t->nactors > 0)
 			json_object_set_new(j, "actors", names_json(t->actors, t->nactors));
 		if (t->nreport_to > 0)

@@ -1,6 +1,7 @@
 /*
- * campaignctl plan import FILE.txt [--year Y] [--id ID] [-o plan.json] [--load]:
- * the official plan document to campaign-plan/1 (lib/import_*.c does the
+ * campaignctl plan import FILE [--year Y] [--id ID] [-o plan.json] [--load]:
+ * the official plan document (text, .docx, .pdf or .html, told apart by
+ * content: lib/import/formats/) to campaign-plan/1 (lib/import/ does the
  * reading). The JSON goes to stdout, or to -o (written atomically), and/or
  * straight into the store through the same path as `plan load`. The report
  * (what was found, every line that was not resolved) goes to stderr.
@@ -10,25 +11,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "campaign/clock.h"
 #include "campaign/import.h"
+#include "campaign/import_formats.h"
 #include "campaign/num.h"
 #include "campaign/xmalloc.h"
 #include "cli.h"
 
-/* Reads at most max + 1 bytes, so the importer can refuse an oversized file. */
+/* A .docx or .pdf with pictures is larger than its text: its own cap. */
+#define IMPORT_MAX_FILE_BYTES (64u << 20)
+
+/*
+ * Reads at most max + 1 bytes, so the importer can refuse an oversized file;
+ * *size is the file's real size when it is a regular file, else *len.
+ */
 static char *
-read_file(const char *path, size_t max, size_t *len)
+read_file(const char *path, size_t max, size_t *len, unsigned long long *size)
 {
 	FILE *fp = fopen(path, "rb");
+	struct stat st;
 	char *data;
 
 	if (fp == NULL)
 		return NULL;
 	data = xmalloc(max + 2);
 	*len = fread(data, 1, max + 1, fp);
+	*size = fstat(fileno(fp), &st) == 0 && S_ISREG(st.st_mode) ?
+	    (unsigned long long)st.st_size : *len;
 	if (ferror(fp)) {
 		int saved = errno;
 
@@ -98,6 +110,8 @@ cmd_plan_import(struct cli *cli, int argc, char **argv)
 	bool load = false;
 	char *data = NULL, err[1024];
 	size_t len = 0;
+	unsigned long long size = 0;
+	enum import_format format;
 	int ch, rc = CLI_FAILED;
 
 	optind = 0; /* 0: GNU getopt re-initializes (main parsed with "+") */
@@ -124,12 +138,44 @@ cmd_plan_import(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (optind != argc - 1)
-		return cli_usage_error(cmd, "plan import: expected one FILE.txt");
+		return cli_usage_error(cmd, "plan import: expected one FILE (.txt, .docx, .pdf "
+		    "or .html)");
 	path = argv[optind];
 	opts.name = path;
-	data = read_file(path, IMPORT_MAX_BYTES, &len);
+	data = read_file(path, IMPORT_MAX_FILE_BYTES, &len, &size);
 	if (data == NULL)
 		return cli_fail("%s: %s", path, strerror(errno));
+	/* By content: a Word file, a PDF or a saved web page becomes text first. */
+	format = import_format_detect(data, len);
+	if (format != IMPORT_FORMAT_TEXT && len <= IMPORT_MAX_FILE_BYTES) {
+		size_t text_len = 0;
+		char *text = import_format_text(format, data, len, &text_len, err, sizeof(err));
+
+		if (text == NULL) {
+			cli_fail("%s: %s", path, err);
+			goto out;
+		}
+		free(data);
+		data = text;
+		len = text_len;
+		size = text_len;
+		if (len > IMPORT_MAX_BYTES) {
+			cli_fail("%s: the %s file's text is too large for a plan document (%zu "
+			    "bytes; the limit is %u)", path, import_format_name(format), len,
+			    IMPORT_MAX_BYTES);
+			goto out;
+		}
+	}
+	if (len > IMPORT_MAX_BYTES) {
+		/* Name the real size; a pipe read only up to the cap has none. */
+		if (!(len > IMPORT_MAX_FILE_BYTES && size <= len))
+			cli_fail("%s: the file is too large for a plan document (%llu bytes; "
+			    "the limit is %u)", path, size, IMPORT_MAX_BYTES);
+		else
+			cli_fail("%s: the file is too large for a plan document (more than %u "
+			    "bytes, the limit)", path, IMPORT_MAX_BYTES);
+		goto out;
+	}
 	r = import_document(data, len, &opts);
 	if (r->json == NULL) {
 		import_report_print(r, path, stderr);

@@ -104,6 +104,11 @@ print_task(struct cli *cli, size_t ti, const struct report_row *rows, size_t n)
 		table_print(tab, stdout);
 		table_free(tab);
 	}
+	/* named by the plan, nobody to wait for: shown, never "no report" */
+	for (size_t u = 0; u < t->nplaceholders; u++)
+		printf("%s%s", u == 0 ? "also named " : "、", plan->units[t->placeholders[u]].name);
+	if (t->nplaceholders > 0)
+		printf(" (placeholder: no reports expected)\n");
 	printf("\n");
 	if (n == 0) {
 		printf("no reports yet\n");

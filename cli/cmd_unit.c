@@ -105,6 +105,10 @@ unit_invite(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
 	unit = cli_find_unit(cli, argv[optind]);
 	if (unit < 0)
 		return CLI_FAILED;
+	if (cli->plan->units[unit].placeholder)
+		return cli_fail("%s is a placeholder the plan names (\"placeholder\": true), not "
+		    "a unit anyone reports for; invite the units it stands for",
+		    cli->plan->units[unit].name);
 	if (invites_create(cli->store, cli->plan->units[unit].id, ttl, cli->now, code) < 0)
 		return cli_fail("cannot create the invite: %s", store_errmsg(cli->store));
 	clock_format_iso(cli->now + (time_t)ttl, until);

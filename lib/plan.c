@@ -61,6 +61,8 @@ plan_free(struct plan *plan)
 		free(t->detail);
 		free(t->when);
 		free(t->units);
+		free(t->roles);
+		free(t->placeholders);
 		free_list(t->actors, t->nactors);
 		free_list(t->report_to, t->nreport_to);
 	}

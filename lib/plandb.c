@@ -74,14 +74,15 @@ save_units(struct store *s, const struct plan *plan, int64_t *ids,
 	if (store_exec(s, "UPDATE units SET seq = -1") < 0)
 		return -1;
 	for (size_t i = 0; i < plan->nunits; i++) {
-		st = store_stmt(s, "INSERT INTO units(name, norm, seq) VALUES(?1, ?2, ?3) "
-		    "ON CONFLICT(norm) DO UPDATE SET name = excluded.name, seq = excluded.seq "
-		    "RETURNING id");
+		st = store_stmt(s, "INSERT INTO units(name, norm, seq, placeholder) "
+		    "VALUES(?1, ?2, ?3, ?4) ON CONFLICT(norm) DO UPDATE SET name = excluded.name, "
+		    "seq = excluded.seq, placeholder = excluded.placeholder RETURNING id");
 		if (st == NULL)
 			return -1;
 		sqlite3_bind_text(st, 1, plan->units[i].name, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, plan->units[i].norm, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, (int64_t)i);
+		sqlite3_bind_int(st, 4, plan->units[i].placeholder);
 		if (sqlite3_step(st) != SQLITE_ROW) {
 			sqlite3_reset(st);
 			store_log_error(s, "save unit");
@@ -196,13 +197,20 @@ save_tasks(struct store *s, const struct plan *plan, const int64_t *unit_ids,
 		const struct plan_task *t = &plan->tasks[i];
 
 		for (size_t u = 0; u < t->nunits; u++) {
-			st = store_stmt(s, "INSERT INTO task_units(task_id, unit_id, seq) "
-			    "VALUES(?1, ?2, ?3)");
+			unsigned char role = t->roles != NULL ? t->roles[u] : PLAN_ROLE_NONE;
+
+			st = store_stmt(s, "INSERT INTO task_units(task_id, unit_id, seq, role) "
+			    "VALUES(?1, ?2, ?3, ?4)");
 			if (st == NULL)
 				return -1;
 			sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
 			sqlite3_bind_int64(st, 2, unit_ids[t->units[u]]);
 			sqlite3_bind_int64(st, 3, (int64_t)u);
+			if (role == PLAN_ROLE_NONE)
+				sqlite3_bind_null(st, 4);
+			else
+				sqlite3_bind_text(st, 4, role == PLAN_ROLE_LEAD ? "lead" : "support",
+				    -1, SQLITE_STATIC);
 			if (store_step_done(s, st, "save task unit") < 0)
 				return -1;
 		}
@@ -276,7 +284,8 @@ column_day(sqlite3_stmt *st, int col)
 static int
 load_units(struct store *s, struct plan *plan)
 {
-	sqlite3_stmt *st = store_stmt(s, "SELECT id, name, norm FROM units ORDER BY seq");
+	sqlite3_stmt *st = store_stmt(s, "SELECT id, name, norm, placeholder FROM units "
+	    "ORDER BY seq");
 	size_t cap = 0;
 
 	if (st == NULL)
@@ -293,6 +302,7 @@ load_units(struct store *s, struct plan *plan)
 		u->id = sqlite3_column_int64(st, 0);
 		u->name = store_column_text(st, 1);
 		u->norm = store_column_text(st, 2);
+		u->placeholder = sqlite3_column_int(st, 3) != 0;
 	}
 	sqlite3_reset(st);
 	st = store_stmt(s, "SELECT unit_id, alias, norm FROM unit_aliases ORDER BY unit_id, seq");
@@ -367,9 +377,12 @@ load_tasks(struct store *s, struct plan *plan)
 		t->report_to = load_names((const char *)sqlite3_column_text(st, 8),
 		    &t->nreport_to);
 		t->units = xcalloc(plan->nunits + 1, sizeof(*t->units));
+		t->roles = xcalloc(plan->nunits + 1, sizeof(*t->roles));
+		t->placeholders = xcalloc(plan->nunits + 1, sizeof(*t->placeholders));
 	}
 	sqlite3_reset(st);
-	st = store_stmt(s, "SELECT task_id, unit_id FROM task_units ORDER BY task_id, seq");
+	/* Placeholder units stay out of a task's units: nobody to remind or wait for. */
+	st = store_stmt(s, "SELECT task_id, unit_id, role FROM task_units ORDER BY task_id, seq");
 	if (st == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
@@ -379,8 +392,17 @@ load_tasks(struct store *s, struct plan *plan)
 		for (size_t i = 0; i < plan->ntasks && u >= 0; i++) {
 			struct plan_task *t = &plan->tasks[i];
 
-			if (strcmp(t->id, task_id) == 0 && t->nunits < plan->nunits)
+			const char *role = (const char *)sqlite3_column_text(st, 2);
+
+			if (strcmp(t->id, task_id) != 0)
+				continue;
+			if (plan->units[u].placeholder && t->nplaceholders < plan->nunits) {
+				t->placeholders[t->nplaceholders++] = (size_t)u;
+			} else if (t->nunits < plan->nunits) {
+				t->roles[t->nunits] = role == NULL ? PLAN_ROLE_NONE :
+				    strcmp(role, "lead") == 0 ? PLAN_ROLE_LEAD : PLAN_ROLE_SUPPORT;
 				t->units[t->nunits++] = (size_t)u;
+			}
 		}
 	}
 	sqlite3_reset(st);

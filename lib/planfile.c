@@ -181,10 +181,11 @@ static const char *const root_keys[] = {
 	"schema", "id", "title", "theme", "year", "timezone", "key_date", "units",
 	"tasks", "source", "notes", NULL,
 };
-static const char *const unit_keys[] = { "name", "aliases", NULL };
+static const char *const unit_keys[] = { "name", "aliases", "placeholder", NULL };
 static const char *const task_keys[] = {
 	"id", "title", "detail", "when", "start", "due", "fuzzy", "units",
-	"report_to", "actors", "note", NULL,
+	"report_to", "actors", "note",
+	"lead", "support", NULL,
 };
 
 static void
@@ -269,6 +270,17 @@ load_units(struct ctx *c, struct plan *plan, json_t *arr)
 		plan->nunits++;
 		unit->norm = textnorm_name(unit->name);
 		unit->aliases = string_list(c, u, "aliases", where, &unit->naliases);
+		{
+			json_t *ph = json_object_get(u, "placeholder");
+
+			if (ph != NULL && !json_is_null(ph) && !json_is_boolean(ph)) {
+				char path[96];
+
+				snprintf(path, sizeof(path), "%s.placeholder", where);
+				fail(c, path, "expected true or false, found %s", type_name(ph));
+			}
+			unit->placeholder = json_is_true(ph);
+		}
 		unit->alias_norms = xcalloc(unit->naliases + 1, sizeof(*unit->alias_norms));
 		if (c->failed)
 			return;
@@ -289,6 +301,42 @@ load_units(struct ctx *c, struct plan *plan, json_t *arr)
 			}
 		}
 	}
+}
+
+/*
+ * A task's optional "lead" / "support" lists: names among its units, each
+ * with one role at most.
+ */
+static void
+load_roles(struct ctx *c, struct plan *plan, struct plan_task *task, json_t *t,
+    const char *key, enum plan_role role, const char *where)
+{
+	size_t n = 0;
+	char **names = string_list(c, t, key, where, &n);
+
+	for (size_t j = 0; j < n && !c->failed; j++) {
+		char path[160], *norm = textnorm_name(names[j]);
+		ssize_t u = plan_unit_index_norm(plan, norm);
+		size_t k;
+
+		free(norm);
+		snprintf(path, sizeof(path), "%s.%s[%zu]", where, key, j);
+		for (k = 0; u >= 0 && k < task->nunits; k++)
+			if (task->units[k] == (size_t)u)
+				break;
+		if (u < 0 || k == task->nunits) {
+			fail(c, path, "\"%s\" is not one of the task's units", names[j]);
+			break;
+		}
+		if (task->roles[k] != PLAN_ROLE_NONE) {
+			fail(c, path, "\"%s\" is given two roles", names[j]);
+			break;
+		}
+		task->roles[k] = (unsigned char)role;
+	}
+	for (size_t j = 0; j < n; j++)
+		free(names[j]);
+	free(names);
 }
 
 /* The day the plan's month-day dates are resolved around. */
@@ -456,6 +504,11 @@ load_tasks(struct ctx *c, struct plan *plan, json_t *arr,
 			}
 			task->units[task->nunits++] = (size_t)u;
 		}
+		task->roles = xcalloc(task->nunits + 1, sizeof(*task->roles));
+		load_roles(c, plan, task, t, "lead", PLAN_ROLE_LEAD, where);
+		load_roles(c, plan, task, t, "support", PLAN_ROLE_SUPPORT, where);
+		if (c->failed)
+			return;
 	}
 }
 

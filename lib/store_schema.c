@@ -200,11 +200,18 @@ static const char *const migration_v3 =
     "  THEN 'telegram' ELSE 'console' END, user_id, added_at FROM admins;"
     "DROP TABLE admins;"
     "ALTER TABLE admins_v3 RENAME TO admins;";
+/* v4: placeholder units and the roles of a task's units (the importer's). */
+static const char *const migration_v4 =
+    /* Placeholder units ("相关单位"): named by a plan, never reminded, invited
+       or waited for. A unit's role in a task: 'lead', 'support' or NULL. */
+    "ALTER TABLE units ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE task_units ADD COLUMN role TEXT;";
 
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
 	migration_v3,
+	migration_v4,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -22,7 +22,13 @@ struct plan_unit {
 	char **aliases;         /* as written */
 	char **alias_norms;     /* textnorm_name of each alias */
 	size_t naliases;
+	bool placeholder;       /* "相关单位", "各有关单位": named by the document but
+	                           nobody to remind, invite or wait for (optional
+	                           "placeholder": true) */
 };
+
+/* A unit's part in a task (optional "lead"/"support" lists of a task). */
+enum plan_role { PLAN_ROLE_NONE, PLAN_ROLE_LEAD, PLAN_ROLE_SUPPORT };
 
 struct plan_task {
 	char *id;               /* "2.4": section.item of the document */
@@ -34,6 +40,10 @@ struct plan_task {
 	bool fuzzy;             /* the phrase is approximate (左右, 月底, 旬 ...) */
 	size_t *units;          /* indexes into plan->units */
 	size_t nunits;
+	unsigned char *roles;   /* enum plan_role of each of units (may be NULL) */
+	size_t *placeholders;   /* plandb_load: the task's placeholder units, kept
+	                           out of units (no reminder, no progress weight) */
+	size_t nplaceholders;
 	char **actors;          /* optional doers named instead of units ("各地") */
 	size_t nactors;
 	char **report_to;       /* optional recipients named by the document */

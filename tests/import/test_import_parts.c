@@ -122,7 +122,22 @@ test_responsibility_lines(void **state)
 	check_extract("此项工作由市司法局负责。", "此项工作由市司法局负责。",
 	    NAMES("市司法局"));
 	check_extract("由市总工会牵头,各县区配合。", "由市总工会牵头,各县区配合。",
-	    NAMES("市总工会"));
+	    NAMES("市总工会", "各县区"));
+	/* Units inside the sentence (issue 13, classes 3 and 13). */
+	check_extract("由市委宣传部、各新闻单位负责。", "由市委宣传部、各新闻单位负责。",
+	    NAMES("市委宣传部", "各新闻单位"));
+	check_extract("市安监局牵头,各成员单位配合", "市安监局牵头,各成员单位配合",
+	    NAMES("市安监局", "各成员单位"));
+	check_extract("县安监局会同县公安局开展检查", "县安监局会同县公安局开展检查",
+	    NAMES("县安监局", "县公安局"));
+	check_extract("此项工作由市委宣传部部署,各新闻单位落实,市安监局负责协调。",
+	    "此项工作由市委宣传部部署,各新闻单位落实,市安监局负责协调。",
+	    NAMES("市委宣传部", "各新闻单位", "市安监局"));
+	check_extract("举办开幕式由县科委牵头,举办开幕式。", "举办开幕式由县科委牵头,举办开幕式。",
+	    NAMES("县科委"));
+	/* A label wins over the names in the sentence. */
+	check_extract("县安委办牵头,会同有关单位开展。责任单位:县安委办", "县安委办牵头,会同有关单位开展。",
+	    NAMES("县安委办"));
 	/* Not responsibility lines. */
 	check_extract("力争经过市、县(市、区)两级努力", "力争经过市、县(市、区)两级努力",
 	    NULL, 0);
@@ -223,7 +238,9 @@ test_outline(void **state)
 	/* Circled and full-width enumerators; a field line is not an item. */
 	r = import_text("一、活动安排\n（一）宣传活动（责任单位：市委宣传部）\n"
 	    "①发放资料\n时间：１０月１７日\n②悬挂横幅\n1、活动时间:10月20日\n");
-	assert_int_equal(r->ntasks, 2);
+	/* The group heading names its own units: a task beside its items. */
+	assert_int_equal(r->ntasks, 3);
+	assert_true(json_has(r, "\"id\": \"1.1\""));
 	assert_true(json_has(r, "\"id\": \"1.1.1\""));
 	assert_true(json_has(r, "\"id\": \"1.1.2\""));
 	assert_true(json_has(r, "\"due\": \"10-17\""));

@@ -102,13 +102,136 @@ utf16_guess(const unsigned char *d, size_t len)
 	return NULL;
 }
 
-/* Decodes to UTF-8 and sets doc->encoding; NULL with err if it is not text. */
+/*
+ * A decoding with replacement: every byte sequence that is not valid in the
+ * charset becomes U+FFFD and is counted, with the line it is on (a line break
+ * byte is never part of a GB18030 or Big5 sequence, so lines are counted on
+ * the raw bytes). NULL if iconv does not know the charset.
+ */
+struct lossy {
+	char *text;
+	size_t bad;             /* invalid sequences replaced */
+	int bad_lines[8];       /* the first lines holding one */
+	size_t nbad_lines;
+	const char *scan;       /* line counting so far: up to here, */
+	int scan_line;          /* ... which is on this line */
+};
+
+static void
+lossy_mark(struct lossy *l, const char *start, const char *at)
+{
+	int line;
+
+	if (l->scan == NULL)
+		l->scan = start, l->scan_line = 1;
+	for (; l->scan < at; l->scan++)
+		l->scan_line += *l->scan == '\n';
+	line = l->scan_line;
+	l->bad++;
+	if (l->nbad_lines > 0 && l->bad_lines[l->nbad_lines - 1] == line)
+		return;
+	if (l->nbad_lines < sizeof(l->bad_lines) / sizeof(l->bad_lines[0]))
+		l->bad_lines[l->nbad_lines++] = line;
+}
+
+static bool
+convert_lossy(const char *in, size_t len, const char *charset, struct lossy *l)
+{
+	iconv_t cd = iconv_open("UTF-8", charset);
+	size_t cap = len * 4 + 16, inleft = len, outleft;
+	char *ip = (char *)(uintptr_t)in, *op;
+
+	memset(l, 0, sizeof(*l));
+	if (cd == (iconv_t)-1)
+		return false;
+	l->text = xmalloc(cap);
+	op = l->text;
+	outleft = cap - 4;
+	while (inleft > 0) {
+		if (iconv(cd, &ip, &inleft, &op, &outleft) != (size_t)-1)
+			break;
+		if (errno != EILSEQ && errno != EINVAL)
+			break; /* E2BIG cannot happen: 4 bytes out per byte in */
+		lossy_mark(l, in, ip);
+		memcpy(op, "\xef\xbf\xbd", 3); /* U+FFFD for the first byte of it */
+		op += 3, outleft -= 3;
+		ip++, inleft--;
+		iconv(cd, NULL, NULL, NULL, NULL);
+	}
+	iconv(cd, NULL, NULL, &op, &outleft);
+	iconv_close(cd);
+	*op = '\0';
+	/* A NUL cannot come through: binary input was refused before. */
+	return true;
+}
+
+/* UTF-8 with replacement, counted as convert_lossy does. */
+static void
+utf8_lossy(const char *in, size_t len, struct lossy *l)
+{
+	size_t off = 0;
+
+	memset(l, 0, sizeof(*l));
+	while (off < len) {
+		size_t bad = utf8_invalid_offset(in + off, len - off);
+
+		if (bad >= len - off)
+			break;
+		lossy_mark(l, in, in + off + bad);
+		off += bad + 1;
+	}
+	l->text = utf8_sanitize(in, len);
+}
+
+/* "3 invalid byte(s) ... on lines 4, 9" as a warning the admin reads. */
+static void
+lossy_note(const struct lossy *l, const char *charset, struct imp_notes *notes)
+{
+	char lines[96] = "";
+	size_t used = 0;
+
+	for (size_t i = 0; i < l->nbad_lines && used < sizeof(lines); i++) {
+		int n = snprintf(lines + used, sizeof(lines) - used, "%s%d", i ? ", " : "",
+		    l->bad_lines[i]);
+
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	imp_note(notes, l->bad_lines[0], l->bad_lines[0], IMPORT_WARNING,
+	    "%zu invalid byte sequence(s) for %s, shown as U+FFFD, on line%s %s%s: "
+	    "check these lines against the original", l->bad, charset,
+	    l->nbad_lines > 1 ? "s" : "", lines,
+	    l->nbad_lines == sizeof(l->bad_lines) / sizeof(l->bad_lines[0]) ? " ..." : "");
+}
+
+/* Bytes that are not 7-bit ASCII: what an encoding has to account for. */
+static size_t
+non_ascii(const unsigned char *d, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; i++)
+		n += d[i] >= 0x80;
+	return n;
+}
+
+/*
+ * Decodes to UTF-8 and sets doc->encoding; NULL with err if it is not text.
+ * Valid UTF-8 is taken as is; otherwise each of UTF-8, GB18030 and Big5 is
+ * decoded with replacement and the one with the fewest invalid sequences
+ * wins (GB18030 or Big5 by how common their characters are when both read
+ * cleanly), so one stray byte does not make a GBK document unreadable. The
+ * bad bytes' lines are reported.
+ */
 static char *
-decode(const unsigned char *d, size_t len, struct imp_doc *doc, char *err, size_t errlen)
+decode(const unsigned char *d, size_t len, struct imp_doc *doc, struct imp_notes *notes,
+    char *err, size_t errlen)
 {
 	const char *utf16 = NULL;
-	char *gb, *big5;
-	size_t controls = 0;
+	struct lossy cand[3];
+	static const char *const names[3] = { "UTF-8", "GB18030", "BIG5" };
+	size_t controls = 0, best = 0, high;
 
 	if (len >= 3 && d[0] == 0xef && d[1] == 0xbb && d[2] == 0xbf) {
 		d += 3, len -= 3;
@@ -142,20 +265,34 @@ decode(const unsigned char *d, size_t len, struct imp_doc *doc, char *err, size_
 		doc->encoding = "UTF-8";
 		return xstrndup((const char *)d, len);
 	}
-	gb = convert((const char *)d, len, "GB18030");
-	big5 = convert((const char *)d, len, "BIG5");
-	if (gb != NULL && (big5 == NULL || chinese_score(gb) >= chinese_score(big5))) {
-		free(big5);
-		doc->encoding = "GB18030";
-		return gb;
+	utf8_lossy((const char *)d, len, &cand[0]);
+	for (size_t i = 1; i < 3; i++)
+		if (!convert_lossy((const char *)d, len, names[i], &cand[i]))
+			cand[i].bad = SIZE_MAX;
+	for (size_t i = 1; i < 3; i++) {
+		if (cand[i].bad < cand[best].bad)
+			best = i;
+		else if (i == 2 && best == 1 && cand[2].bad == cand[1].bad &&
+		    chinese_score(cand[2].text) > chinese_score(cand[1].text))
+			best = 2;
 	}
-	if (big5 != NULL) {
-		free(gb);
-		doc->encoding = "BIG5";
-		return big5;
+	/* Mostly invalid whatever the charset: not a Chinese text document. */
+	high = non_ascii(d, len);
+	if (cand[best].bad * 5 > high + 5) {
+		snprintf(err, errlen, "this file is not text in a known encoding (UTF-8, "
+		    "GBK/GB18030, Big5): %zu of its %zu non-ASCII bytes are invalid even "
+		    "in the best guess; save the plan as UTF-8 text", cand[best].bad, high);
+		for (size_t i = 0; i < 3; i++)
+			free(cand[i].text);
+		return NULL;
 	}
-	doc->encoding = "UTF-8 (with invalid bytes)";
-	return utf8_sanitize((const char *)d, len);
+	doc->encoding = best == 0 ? "UTF-8 (with invalid bytes)" : names[best];
+	if (cand[best].bad > 0)
+		lossy_note(&cand[best], names[best], notes);
+	for (size_t i = 0; i < 3; i++)
+		if (i != best)
+			free(cand[i].text);
+	return cand[best].text;
 }
 
 static void
@@ -274,6 +411,33 @@ boilerplate(const char *s)
 	return false;
 }
 
+/*
+ * "一" used as the dash of a range ("3月5日一3月31日", "5日一8日"): after 日 and
+ * before a number that is a day or month, it is a dash.
+ */
+static char *
+dash_one(char *s)
+{
+	static const char ri_yi[] = "日一";
+	char *p = s;
+
+	while ((p = strstr(p, ri_yi)) != NULL) {
+		char *after = p + strlen(ri_yi), *q = after;
+
+		while (*q >= '0' && *q <= '9')
+			q++;
+		if (q > after && (imp_starts(q, "月") || imp_starts(q, "日"))) {
+			/* "一" (3 bytes) -> "-" and two spaces squeezed out */
+			char *dash = p + strlen("日");
+
+			*dash = '-';
+			memmove(dash + 1, after, strlen(after) + 1);
+		}
+		p += strlen("日");
+	}
+	return s;
+}
+
 /* Control characters become spaces; surrounding whitespace goes. */
 static char *
 tidy(char *s)
@@ -290,6 +454,51 @@ tidy(char *s)
 		start++;
 	memmove(s, s + start, len - start + 1);
 	return s;
+}
+
+/*
+ * Document sites cut a long text into numbered chunks, even inside a word:
+ * "1、全区科技活动整体方案 为…与市科技局、市科协" then "2、、市教育局…".
+ * Chunks are long lines that start 1、, 2、 … in sequence: their numbers go
+ * and each chunk joins the one before it.
+ */
+static void
+join_chunks(struct imp_doc *doc, struct imp_notes *notes)
+{
+	size_t out = 0;
+	int next = 1, first_line = 0;
+
+	for (size_t i = 0; i < doc->nlines; i++) {
+		char *t = doc->lines[i].text;
+		char prefix[8];
+		int n = snprintf(prefix, sizeof(prefix), "%d、", next);
+
+		if (n > 0 && imp_starts(t, prefix) && utf8_chars(t) > 150) {
+			char *rest = t + n;
+
+			if (next == 1) {
+				memmove(t, rest, strlen(rest) + 1);
+				first_line = doc->lines[i].no;
+			} else {
+				struct imp_line *prev = &doc->lines[out - 1];
+				char *joined = xasprintf("%s%s", prev->text, rest);
+
+				free(prev->text);
+				prev->text = joined;
+				free(t);
+				next++;
+				continue;
+			}
+			next++;
+		} else if (next > 1 && !imp_starts(t, prefix)) {
+			next = 0; /* only a run from 1 in sequence */
+		}
+		doc->lines[out++] = doc->lines[i];
+	}
+	if (next > 2)
+		imp_note(notes, first_line, first_line, IMPORT_NOTE, "the text is cut into %d "
+		    "numbered chunks (a document site's): joined again", next - 1);
+	doc->nlines = out;
 }
 
 int
@@ -311,7 +520,7 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 		    "the limit is %u)", len, IMPORT_MAX_BYTES);
 		goto out;
 	}
-	text = decode(data, len, doc, err, errlen);
+	text = decode(data, len, doc, notes, err, errlen);
 	if (text == NULL)
 		goto out;
 	for (p = line_start = text;; p++) {
@@ -330,7 +539,7 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 		if (lost > l0)
 			imp_note(notes, no, no, IMPORT_WARNING, "%d garbled character(s) could "
 			    "not be recovered (shown as U+FFFD)", lost - l0);
-		norm = tidy(textnorm_text(repaired_line));
+		norm = dash_one(tidy(textnorm_text(repaired_line)));
 		free(repaired_line);
 		if (*norm != '\0' && boilerplate(norm)) {
 			char excerpt[96];
@@ -340,7 +549,15 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 			    excerpt);
 			*norm = '\0';
 		}
-		if (*norm != '\0' && doc->nlines < IMP_MAX_LINES) {
+		if (*norm != '\0' && doc->nlines == IMP_MAX_LINES) {
+			/* Never a silent truncation: the rest would be lost unseen. */
+			free(norm);
+			snprintf(err, errlen, "the file has more than %d non-empty lines (line "
+			    "%d is one too many); a plan document is far shorter: check that "
+			    "this is the plan, or split it", IMP_MAX_LINES, no);
+			goto out;
+		}
+		if (*norm != '\0') {
 			if (doc->nlines == cap) {
 				cap = cap == 0 ? 64 : cap * 2;
 				doc->lines = xreallocarray(doc->lines, cap, sizeof(*doc->lines));
@@ -356,6 +573,7 @@ imp_text_load(const void *data, size_t len, struct imp_doc *doc, struct imp_note
 		line_start = p + 1;
 	}
 	doc->total_lines = no;
+	join_chunks(doc, notes);
 	if (repaired > 0)
 		imp_note(notes, first_repair, first_repair, IMPORT_NOTE, "repaired %d scrape "
 		    "glitch(es) (10?17 -> 10·17, 日?qǐng)?bào) -> 日報 ...), the first here",

@@ -27,6 +27,8 @@ struct reading {
 	int *part_line;
 	size_t nparts;
 	struct imp_names units, rejected;
+	struct imp_names prose; /* units named in sentences: when no label names any */
+	struct imp_roles roles, prose_roles;
 	bool dated;             /* a date phrase was found */
 	struct import_when w;   /* at is relative to text */
 };
@@ -38,6 +40,7 @@ struct ctx {
 	struct imp_notes *notes;
 	struct reading *rd;     /* one per item */
 	struct imp_plan *plan;
+	const struct imp_named_day *key; /* the day the plan is about, or NULL */
 	bool have_period;
 	struct import_when period;
 	char *period_when;
@@ -85,12 +88,14 @@ read_item(const struct imp_item *it, struct reading *rd)
 	buf_init(&b, IMPORT_MAX_BYTES * 2);
 	rd->part_off = xcalloc(it->nbody + 1, sizeof(*rd->part_off));
 	rd->part_line = xcalloc(it->nbody + 1, sizeof(*rd->part_line));
-	rd->head = imp_units_extract(it->head, &rd->units, &rd->rejected);
+	rd->head = imp_units_extract_prose(it->head, &rd->units, &rd->prose, &rd->rejected,
+	    &rd->roles);
 	buf_puts(&b, rd->head);
 	rd->part_line[0] = it->line;
 	rd->nparts = 1;
 	for (size_t i = 0; i < it->nbody; i++) {
-		char *clean = imp_units_extract(it->body[i].text, &rd->units, &rd->rejected);
+		char *clean = imp_units_extract_prose(it->body[i].text, &rd->units, &rd->prose,
+		    &rd->rejected, &rd->roles);
 
 		if (*clean != '\0') {
 			if (b.len > 0)
@@ -103,6 +108,26 @@ read_item(const struct imp_item *it, struct reading *rd)
 		free(clean);
 	}
 	rd->text = buf_steal(&b);
+	/* A responsibility line wins over the names in the item's sentences. */
+	if (rd->units.n == 0)
+		for (size_t i = 0; i < rd->prose.n; i++)
+			imp_names_add(&rd->units, rd->prose.v[i]);
+}
+
+/* The lead and support units among the task's, as the item states them. */
+static void
+task_roles(const struct reading *rd, struct imp_task *t)
+{
+	for (size_t i = 0; i < t->units.n; i++) {
+		const char *u = t->units.v[i];
+
+		if (imp_names_has(&rd->roles.lead, u) ||
+		    (rd->roles.support.n > 0 && imp_names_has(&rd->roles.responsible, u) &&
+		    !imp_names_has(&rd->roles.support, u)))
+			imp_names_add(&t->lead, u);
+		else if (imp_names_has(&rd->roles.support, u))
+			imp_names_add(&t->support, u);
+	}
 }
 
 static int
@@ -190,6 +215,11 @@ title_and_detail(const struct reading *rd, struct imp_task *t)
 	const char *src = *rd->head != '\0' ? rd->head : rd->text;
 	size_t n = sentence_len(src), cut;
 	const char *colon = memchr(src, ':', n);
+
+	/* "上午9:00" is a clock time, not a label's colon */
+	while (colon != NULL && colon > src && colon[-1] >= '0' && colon[-1] <= '9' &&
+	    colon[1] >= '0' && colon[1] <= '9')
+		colon = memchr(colon + 1, ':', n - (size_t)(colon + 1 - src));
 	const char *t0 = src;
 	bool shortened = false;
 
@@ -297,11 +327,11 @@ note_date(struct ctx *c, const struct reading *rd, struct imp_task *t)
 		    t->id, t->title);
 		return;
 	}
-	switch (rd->w.kind) {
+	switch (t->w.kind) {
 	case IMPORT_WHEN_UNRESOLVED:
 		imp_note(c->notes, line, line, IMPORT_WARNING, "%s: the date \"%s\" could not "
 		    "be resolved (%s); kept as written, without start or due", t->id, t->when,
-		    rd->w.why != NULL ? rd->w.why : "?");
+		    t->w.why != NULL ? t->w.why : "?");
 		break;
 	case IMPORT_WHEN_RECURRING:
 		imp_note(c->notes, line, line, IMPORT_NOTE, "%s: \"%s\" recurs; no single due "
@@ -337,6 +367,66 @@ campaign_date(struct ctx *c, struct imp_task *t)
 	t->w.fuzzy = true;
 }
 
+/*
+ * The item's other dates ("6月1日至30日开展宣传,6月8日前完成标语制作"): kept
+ * as milestones in the detail, each with its clause, never dropped.
+ */
+static void
+milestones(struct ctx *c, const struct reading *rd, struct imp_task *t)
+{
+	size_t off = rd->w.at + rd->w.len;
+	struct buf b;
+	bool first = true;
+
+	buf_init(&b, IMPORT_MAX_BYTES);
+	while (rd->text[off] != '\0') {
+		struct import_when w;
+		size_t start, end;
+		char *clause;
+
+		if (!import_when_find(rd->text + off, c->plan->year, &w) || !import_when_dated(&w))
+			break;
+		start = off + w.at;
+		end = start + w.len;
+		/*
+		 * "6月10日启动,6月25日完成": a start, then the day it is done. The
+		 * task runs from the first to the second.
+		 */
+		if (first && (imp_starts(rd->text + end, "完成") || imp_starts(rd->text + end, "结束") ||
+		    imp_starts(rd->text + end, "前完成")) && (t->w.kind == IMPORT_WHEN_ON) &&
+		    (w.kind == IMPORT_WHEN_ON || w.kind == IMPORT_WHEN_BY) &&
+		    start - (rd->w.at + rd->w.len) <= 12) {
+			t->w.kind = IMPORT_WHEN_RANGE;
+			t->w.due = w.due;
+			free(t->when);
+			t->when = xstrndup(rd->text + rd->w.at, end - rd->w.at);
+		}
+		first = false;
+		/* the clause around it: back to a comma or full stop, on to the next */
+		while (start > off && rd->text[imp_prev(rd->text, start)] != ',' &&
+		    rd->text[imp_prev(rd->text, start)] != ';' && rd->text[imp_prev(rd->text, start)] != '\n' &&
+		    !imp_starts(rd->text + imp_prev(rd->text, start), "。"))
+			start = imp_prev(rd->text, start);
+		while (rd->text[end] != '\0' && rd->text[end] != ',' && rd->text[end] != ';' &&
+		    rd->text[end] != '\n' && !imp_starts(rd->text + end, "。"))
+			end += imp_cplen(rd->text + end);
+		clause = xstrndup(rd->text + start, end - start);
+		buf_printf(&b, "%s%s", b.len > 0 ? "; " : "", clause);
+		free(clause);
+		off = end > start + w.len ? end : start + w.len;
+		if (off <= rd->w.at + rd->w.len)
+			break;
+	}
+	if (b.len > 0) {
+		char *detail = xasprintf("%s%s节点: %s", t->detail != NULL ? t->detail : "",
+		    t->detail != NULL && *t->detail != '\0' ? "\n" : "", buf_str(&b));
+
+		free(t->detail);
+		t->detail = detail;
+	}
+	buf_free(&b);
+}
+
 static bool
 make_task(struct ctx *c, size_t i, struct imp_task *t)
 {
@@ -361,6 +451,8 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 	if (rd->dated)
 		t->when = xstrndup(rd->text + rd->w.at, rd->w.len);
 	t->w = rd->w;
+	if (rd->dated)
+		milestones(c, rd, t);
 	if (t->when == NULL && it->cls == IMP_CLASS_ACTIVITY && c->have_period &&
 	    import_when_dated(&c->period)) {
 		t->when = xstrdup(c->period_when);
@@ -368,6 +460,34 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 		imp_note(c->notes, t->line, t->line, IMPORT_NOTE, "%s \"%s\": no date of its "
 		    "own; the campaign period \"%s\" (line %d) applies", t->id, t->title,
 		    c->period_when, c->period_line);
+	}
+	if (t->when == NULL && it->cls == IMP_CLASS_ACTIVITY && !c->have_period &&
+	    c->plan->key_month > 0) {
+		t->when = xasprintf("%d月%d日", c->plan->key_month, c->plan->key_day);
+		t->w = (struct import_when){ .kind = IMPORT_WHEN_ON,
+			.start = { .month = c->plan->key_month, .day = c->plan->key_day },
+			.due = { .month = c->plan->key_month, .day = c->plan->key_day } };
+		imp_note(c->notes, t->line, t->line, IMPORT_NOTE, "%s \"%s\": no date of its "
+		    "own; the plan's day (%s) applies", t->id, t->title, t->when);
+	}
+	/*
+	 * "全国助残日前" in a plan with no year: the computed date needs one, but
+	 * the plan states its day ("5月15日是第xx次全国助残日"); 前 is the day before.
+	 */
+	if (t->w.kind == IMPORT_WHEN_UNRESOLVED && t->when != NULL && c->key != NULL &&
+	    c->plan->key_month > 0 && strstr(t->when, c->key->name) != NULL) {
+		int m = c->plan->key_month, d = c->plan->key_day;
+		size_t wl = strlen(t->when);
+		bool before = wl >= strlen("前") && strcmp(t->when + wl - strlen("前"), "前") == 0;
+
+		if (before && --d == 0)
+			d = imp_days_in_month(c->plan->year, --m > 0 ? m : (m = 12));
+		t->w.kind = before ? IMPORT_WHEN_BY : IMPORT_WHEN_ON;
+		t->w.start = before ? (struct import_day){ 0 } :
+		    (struct import_day){ .month = m, .day = d };
+		t->w.due = (struct import_day){ .month = m, .day = d };
+		t->w.why = NULL;
+		t->w.fuzzy = false;
 	}
 	if (t->w.kind == IMPORT_WHEN_CAMPAIGN)
 		campaign_date(c, t);
@@ -377,6 +497,7 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 		note_date(c, rd, t);
 	for (size_t k = 0; k < rd->units.n; k++)
 		imp_names_add(&t->units, rd->units.v[k]);
+	task_roles(rd, t);
 	if (t->units.n == 0 && (from = ancestor_with(c, i, true)) >= 0) {
 		for (size_t k = 0; k < c->rd[from].units.n; k++)
 			imp_names_add(&t->units, c->rd[from].units.v[k]);
@@ -404,23 +525,72 @@ make_task(struct ctx *c, size_t i, struct imp_task *t)
 	return true;
 }
 
-/* Why an item is not a task, or NULL if it is one. */
+/* An event described by fields: its body has both 时间: and 地点:. */
+static bool
+event_item(const struct imp_item *it)
+{
+	bool when = false, where = false;
+
+	for (size_t k = 0; k < it->nbody; k++) {
+		const char *b = it->body[k].text;
+
+		when = when || imp_starts(b, "时间:") || imp_starts(b, "活动时间:");
+		where = where || imp_starts(b, "地点:") || imp_starts(b, "活动地点:");
+	}
+	return when && where;
+}
+
+/* An item under an event's heading: a step of its programme. */
+static bool
+event_step(const struct ctx *c, size_t i)
+{
+	int depth = c->ol->items[i].depth;
+
+	for (size_t k = i; k-- > 0 && depth > 0;) {
+		if (c->ol->items[k].depth >= depth)
+			continue;
+		depth = c->ol->items[k].depth;
+		if (event_item(&c->ol->items[k]))
+			return true;
+	}
+	return false;
+}
+
+/* Its own date or units (a date plus a responsibility line outweighs words). */
+static bool
+own_signal(const struct reading *rd)
+{
+	return rd->units.n > 0 || (rd->dated && !weak_date(rd));
+}
+
+/*
+ * Why an item is not a task, or NULL if it is one; *quiet when the reason
+ * needs no note (a bare group heading).
+ */
 static const char *
-not_a_task(const struct ctx *c, size_t i)
+not_a_task(const struct ctx *c, size_t i, bool *quiet)
 {
 	const struct imp_item *it = &c->ol->items[i];
 	const struct reading *rd = &c->rd[i];
 
-	if (!it->leaf)
-		return it->nbody > 0 ? "a group heading; its text is context for its items" :
-		    NULL;
-	if (it->cls == IMP_CLASS_INFO)
+	*quiet = false;
+	if (event_step(c, i))
+		return "a step of the event's programme (its heading gives 时间 and 地点), "
+		    "not a task";
+	if (!it->leaf) {
+		/* A heading with its own date or units is a task beside its items. */
+		if (it->depth > 0 && it->cls != IMP_CLASS_INFO && (event_item(it) || own_signal(rd)))
+			return NULL;
+		*quiet = it->nbody == 0;
+		return "a group heading; its text is context for its items";
+	}
+	if (it->cls == IMP_CLASS_INFO && !(rd->units.n > 0 && rd->dated && !weak_date(rd)))
 		return "background (theme, goals, organization, period), not a task";
 	if (it->depth == 0 && it->nbody == 0 && rd->units.n == 0)
 		return "a section without items";
-	if (it->cls == IMP_CLASS_ACTIVITY)
+	if (it->cls == IMP_CLASS_ACTIVITY || event_item(it))
 		return NULL;
-	if (rd->units.n > 0 || (rd->dated && !weak_date(rd)))
+	if (own_signal(rd))
 		return NULL;
 	return "a requirement without a date or responsible units, not a task";
 }
@@ -436,6 +606,20 @@ find_period(struct ctx *c, int year)
 			continue;
 		if (import_when_find(rd->text, year, &c->period) &&
 		    import_when_dated(&c->period)) {
+			c->have_period = true;
+			c->period_when = xstrndup(rd->text + c->period.at, c->period.len);
+			c->period_line = line_at(rd, c->period.at);
+		}
+	}
+	/* "活动于10月1日至7日举办" in an overview section or the preamble */
+	for (size_t i = 0; i < c->ol->nitems && !c->have_period; i++) {
+		const struct imp_item *it = &c->ol->items[i];
+		struct reading *rd = &c->rd[i];
+
+		if (it->cls != IMP_CLASS_INFO || it->depth > 0)
+			continue;
+		if (import_when_find(rd->text, year, &c->period) &&
+		    c->period.kind == IMPORT_WHEN_RANGE && import_when_dated(&c->period)) {
 			c->have_period = true;
 			c->period_when = xstrndup(rd->text + c->period.at, c->period.len);
 			c->period_line = line_at(rd, c->period.at);
@@ -469,6 +653,17 @@ dates_year(struct ctx *c)
 	return 0;
 }
 
+/* A role list follows its unit's registry spelling. */
+static void
+rename_role(struct imp_names *roles, const char *from, const char *to)
+{
+	for (size_t i = 0; i < roles->n; i++)
+		if (strcmp(roles->v[i], from) == 0 && strcmp(from, to) != 0) {
+			free(roles->v[i]);
+			roles->v[i] = xstrdup(to);
+		}
+}
+
 static void
 build_registry(struct imp_plan *p)
 {
@@ -497,6 +692,8 @@ build_registry(struct imp_plan *p)
 				free(norm);
 			}
 			imp_names_add(&kept, p->units.v[k]);
+			rename_role(&t->lead, t->units.v[u], p->units.v[k]);
+			rename_role(&t->support, t->units.v[u], p->units.v[k]);
 		}
 		imp_names_free(&t->units);
 		t->units = kept;
@@ -506,11 +703,47 @@ build_registry(struct imp_plan *p)
 	imp_units_aliases(&p->units, &p->report_to, p->aliases);
 }
 
+/*
+ * The key day's date as the preamble states it, a day followed closely by the
+ * day's name ("2019年5月15日,是第26个“全国助残日”"): it wins over the
+ * computed date (the third Sunday of May), which the document may contradict.
+ */
+static bool
+stated_key_date(const struct ctx *c, const struct imp_named_day *key, int year, int *month,
+    int *day)
+{
+	for (size_t i = 0; i < c->ol->npreamble; i++) {
+		const char *text = c->ol->preamble[i].text, *name = text;
+
+		while ((name = strstr(name, key->name)) != NULL) {
+			/* the sentence before the name, from its last full stop */
+			const char *from = text, *stop;
+			char *before;
+			struct import_when w;
+			bool ok;
+
+			while ((stop = strstr(from, "。")) != NULL && stop < name)
+				from = stop + strlen("。");
+			before = xstrndup(from, (size_t)(name - from));
+			ok = import_when_find(before, year, &w) && w.kind == IMPORT_WHEN_ON &&
+			    utf8_chars(before + w.at + w.len) <= 12;
+			free(before);
+			if (ok) {
+				*month = w.due.month;
+				*day = w.due.day;
+				return true;
+			}
+			name += strlen(key->name);
+		}
+	}
+	return false;
+}
+
 static void
 assemble(struct ctx *c, struct import_result *r)
 {
 	struct imp_plan *p = c->plan;
-	const struct imp_named_day *key = imp_meta_key_day(c->doc, c->ol);
+	const struct imp_named_day *key = c->key = imp_meta_key_day(c->doc, c->ol);
 	char *stem = imp_meta_slug(c->opts->name);
 
 	p->year = imp_meta_year(c->doc, c->ol, dates_year(c), c->opts->year, &p->year_source,
@@ -518,7 +751,9 @@ assemble(struct ctx *c, struct import_result *r)
 	for (size_t i = 0; i < c->ol->nitems; i++)
 		find_date(&c->rd[i], p->year);
 	find_period(c, p->year);
-	if (key != NULL && imp_named_day_date(key, p->year, &p->key_month, &p->key_day)) {
+	if (key != NULL && stated_key_date(c, key, p->year, &p->key_month, &p->key_day)) {
+		/* the day as the plan states it: "5月15日是第26个“全国助残日”" */
+	} else if (key != NULL && imp_named_day_date(key, p->year, &p->key_month, &p->key_day)) {
 		/* the named day */
 	} else if (c->have_period && c->period.kind == IMPORT_WHEN_ON) {
 		p->key_month = c->period.due.month, p->key_day = c->period.due.day;
@@ -541,19 +776,20 @@ assemble(struct ctx *c, struct import_result *r)
 	p->tasks = xcalloc(c->ol->nitems + 1, sizeof(*p->tasks));
 	for (size_t i = 0; i < c->ol->nitems; i++) {
 		const struct imp_item *it = &c->ol->items[i];
-		const char *why = not_a_task(c, i);
+		bool quiet;
+		const char *why = not_a_task(c, i, &quiet);
 
 		if (why != NULL) {
 			char id[48], head[160];
 
+			if (quiet)
+				continue;
 			item_id(it, id, sizeof(id));
 			imp_excerpt(it->head, 24, head, sizeof(head));
 			imp_note(c->notes, it->line, it->last_line, IMPORT_NOTE, "%s \"%s\": %s",
 			    id, head, why);
 			continue;
 		}
-		if (!it->leaf)
-			continue;
 		make_task(c, i, &p->tasks[p->ntasks++]);
 	}
 	/* Task ids are unique by the outline's numbering; make sure anyway. */
@@ -611,6 +847,8 @@ out:
 		free(c.rd[i].part_off);
 		free(c.rd[i].part_line);
 		imp_names_free(&c.rd[i].units);
+		imp_names_free(&c.rd[i].prose);
+		imp_roles_free(&c.rd[i].roles);
 		imp_names_free(&c.rd[i].rejected);
 	}
 	free(c.rd);

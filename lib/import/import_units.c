@@ -24,9 +24,9 @@ static const char *const labels[] = {
 };
 
 /* Role words a name may end with in "A牵头,B配合" (longest first). */
-static const char *const roles[] = {
-	"牵头负责", "具体负责", "共同负责", "组织实施", "牵头", "负责", "配合", "协助",
-	"参与", "主办", "承办", "协办",
+static const char *const role_words[] = {
+	"牵头负责", "具体负责", "共同负责", "组织实施", "执行承办", "牵头", "负责", "配合",
+	"协助", "参与", "主办", "承办", "协办",
 };
 
 static const char *const unit_suffixes[] = {
@@ -136,10 +136,10 @@ clean_name(const char *s, size_t len)
 				again = true;
 			}
 		}
-		for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
-			size_t n = strlen(roles[i]);
+		for (size_t i = 0; i < sizeof(role_words) / sizeof(role_words[0]); i++) {
+			size_t n = strlen(role_words[i]);
 
-			if (len > n && ends_with(s, len, roles[i])) {
+			if (len > n && ends_with(s, len, role_words[i])) {
 				len -= n;
 				again = true;
 				break;
@@ -220,8 +220,8 @@ role_list(const char *s, size_t len)
 
 			if (part == 0 || part > UNIT_MAX_CHARS * 3 || memchr(copy + start, '(', part))
 				ok = false;
-			for (size_t r = 0; r < sizeof(roles) / sizeof(roles[0]); r++)
-				if (ends_with(copy + start, part, roles[r]))
+			for (size_t r = 0; r < sizeof(role_words) / sizeof(role_words[0]); r++)
+				if (ends_with(copy + start, part, role_words[r]))
 					role = true;
 			if (copy[i] == '\0')
 				break;
@@ -231,6 +231,22 @@ role_list(const char *s, size_t len)
 	}
 	free(copy);
 	return ok && role;
+}
+
+/* A field label at s: 1 to 6 characters, no punctuation, then ':'. */
+static bool
+next_field(const char *s)
+{
+	size_t chars = 0;
+
+	while (*s != '\0' && *s != ':' && chars <= 6) {
+		if (*s == ' ' || *s == ',' || *s == ';' || imp_starts(s, "、") ||
+		    imp_starts(s, "。"))
+			return false;
+		s += imp_cplen(s);
+		chars++;
+	}
+	return *s == ':' && chars >= 1;
 }
 
 /* Offset of the ')' closing the '(' at open (depth-aware), or 0. */
@@ -248,48 +264,276 @@ closing(const char *s, size_t open)
 	return 0;
 }
 
-/* "由A负责", "由A、B牵头": the prose form; names added, text kept. */
-static void
-prose_forms(const char *text, struct imp_names *units, struct imp_names *rejected)
+enum role { ROLE_NONE, ROLE_LEAD, ROLE_SUPPORT, ROLE_RESPONSIBLE };
+
+void
+imp_roles_free(struct imp_roles *r)
 {
-	static const char *const verbs[] = {
-		"牵头负责", "具体负责", "负责", "牵头", "承办", "主办", "组织实施",
+	imp_names_free(&r->lead);
+	imp_names_free(&r->support);
+	imp_names_free(&r->responsible);
+}
+
+static void
+role_add(struct imp_roles *roles, enum role role, const struct imp_names *names)
+{
+	struct imp_names *to = NULL;
+
+	if (roles == NULL)
+		return;
+	if (role == ROLE_LEAD)
+		to = &roles->lead;
+	else if (role == ROLE_SUPPORT)
+		to = &roles->support;
+	else if (role == ROLE_RESPONSIBLE)
+		to = &roles->responsible;
+	for (size_t i = 0; to != NULL && i < names->n; i++)
+		imp_names_add(to, names->v[i]);
+}
+
+/* The role a label or verb states. */
+static enum role
+role_of(const char *word)
+{
+	static const char *const lead[] = { "牵头", "主办" };
+	static const char *const support[] = { "配合", "协办", "协助", "承办", "会同", "落实" };
+	static const char *const responsible[] = { "负责", "部署", "具体负责", "共同负责" };
+
+	for (size_t i = 0; i < sizeof(lead) / sizeof(lead[0]); i++)
+		if (imp_starts(word, lead[i]))
+			return ROLE_LEAD;
+	for (size_t i = 0; i < sizeof(support) / sizeof(support[0]); i++)
+		if (imp_starts(word, support[i]) || imp_starts(word, "执行承办"))
+			return ROLE_SUPPORT;
+	for (size_t i = 0; i < sizeof(responsible) / sizeof(responsible[0]); i++)
+		if (imp_starts(word, responsible[i]))
+			return ROLE_RESPONSIBLE;
+	return ROLE_NONE;
+}
+
+bool
+imp_units_placeholder(const char *name)
+{
+	static const char *const exact[] = {
+		"各地", "各部门", "各单位", "各地各部门", "其他单位", "有关方面", "各成员单位",
 	};
-	const char *p = text;
+	static const char *const tails[] = {
+		"相关单位", "有关单位", "相关部门", "有关部门",
+	};
+	size_t len = strlen(name);
 
-	while ((p = strstr(p, "由")) != NULL) {
-		const char *names = p + strlen("由"), *q = names;
-		size_t chars = 0;
+	for (size_t i = 0; i < sizeof(exact) / sizeof(exact[0]); i++)
+		if (strcmp(name, exact[i]) == 0)
+			return true;
+	for (size_t i = 0; i < sizeof(tails) / sizeof(tails[0]); i++)
+		if (ends_with(name, len, tails[i]))
+			return true;
+	return false;
+}
 
-		p = names;
-		while (*q != '\0' && chars <= UNIT_MAX_CHARS * 2 && !imp_starts(q, "。") &&
-		    *q != ',' && *q != ';') {
-			for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
-				if (imp_starts(q, verbs[v]) && q > names) {
-					char *list = xstrndup(names, (size_t)(q - names));
-					struct imp_names found = { 0 };
-					bool all = true;
+/* Verbs that follow a list of units in prose, longest first. */
+static const char *const prose_verbs[] = {
+	"牵头负责", "具体负责", "共同负责", "负责协调", "负责组织", "组织实施", "执行承办",
+	"牵头", "负责", "承办", "主办", "协办", "配合", "协助", "部署", "落实", "会同",
+};
 
-					imp_units_split(list, &found, rejected);
-					for (size_t k = 0; k < found.n; k++)
-						all = all && unit_like(found.v[k]);
-					for (size_t k = 0; all && k < found.n; k++)
-						imp_names_add(units, found.v[k]);
-					imp_names_free(&found);
-					free(list);
-					goto next;
+/* The prose verb at s, its length, or 0. */
+static size_t
+prose_verb(const char *s)
+{
+	for (size_t v = 0; v < sizeof(prose_verbs) / sizeof(prose_verbs[0]); v++) {
+		size_t n = strlen(prose_verbs[v]);
+
+		if (imp_starts(s, prose_verbs[v]))
+			return imp_starts(s + n, "人") ? 0 : n; /* 负责人: a person */
+	}
+	return 0;
+}
+
+/* Adds the names of list[0, len) if every one reads as a unit; true if it did. */
+/* "陈善强同志", "雷先佑", "xx": a person a school's plan puts in charge (由X负责). */
+static bool
+person_like(const char *s)
+{
+	size_t chars = utf8_chars(s), len = strlen(s);
+
+	if (strcmp(s, "xx") == 0 || strcmp(s, "XX") == 0 || ends_with(s, len, "同志") ||
+	    ends_with(s, len, "老师"))
+		return true;
+	if (chars < 2 || chars > 3)
+		return false;
+	for (const char *p = s; *p != '\0'; p += imp_cplen(p))
+		if (!utf8_is_cjk(imp_cp(p)))
+			return false;
+	return true;
+}
+
+static bool
+take_list(const char *list, size_t len, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles, enum role role, bool person)
+{
+	char *copy = xstrndup(list, len);
+	struct imp_names found = { 0 };
+	bool all = true;
+
+	imp_units_split(copy, &found, rejected);
+	for (size_t k = 0; k < found.n; k++)
+		all = all && (unit_like(found.v[k]) || (person && person_like(found.v[k]))) &&
+		    utf8_chars(found.v[k]) <= 20 && strchr(found.v[k], ' ') == NULL;
+	all = all && found.n > 0;
+	for (size_t k = 0; all && k < found.n; k++)
+		imp_names_add(units, found.v[k]);
+	if (all)
+		role_add(roles, role, &found);
+	imp_names_free(&found);
+	free(copy);
+	return all;
+}
+
+/*
+ * The names before the first prose verb of s (within a unit list's length):
+ * "县科委、县科协配合" -> 县科委, 县科协. Returns the bytes up to and with
+ * the verb, or 0.
+ */
+static size_t
+list_before_verb(const char *s, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles)
+{
+	const char *q = s, *from = s;
+	size_t chars = 0, v;
+	bool you = false;
+
+	while (*q != '\0' && chars <= UNIT_MAX_CHARS * 2 && *q != ',' && *q != ';' &&
+	    !imp_starts(q, "。")) {
+		/* "…开幕式由县科委牵头", "以城区残联牵头": the list starts after 由/以 */
+		if (imp_starts(q, "由"))
+			from = q + strlen("由"), you = true;
+		else if (imp_starts(q, "以") && q > s)
+			from = q + strlen("以");
+		if (q > from && (v = prose_verb(q)) > 0)
+			return take_list(from, (size_t)(q - from), units, rejected, roles,
+			    role_of(q), you && imp_starts(q, "负责")) ? (size_t)(q - s) + v : 0;
+		q += imp_cplen(q);
+		chars++;
+	}
+	return 0;
+}
+
+/*
+ * The prose forms; names added, text kept:
+ *   由A负责 / 由A、B牵头 / 以A牵头 (anywhere in a clause, also after a heading
+ *   that runs into its text: "…开幕式由县科委牵头")
+ *   A牵头,B配合 / 由A部署,B落实,C负责协调 (a list at a clause's start)
+ *   A牵头,会同B / A会同B (the names after 会同, to the clause's end or verb)
+ */
+static void
+prose_forms(const char *text, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles)
+{
+	const char *clause = text;
+
+	while (*clause != '\0') {
+		const char *end = clause, *p;
+		size_t n;
+
+		while (*end != '\0' && *end != ',' && *end != ';' && !imp_starts(end, "。"))
+			end += imp_cplen(end);
+		p = clause;
+		imp_eat(&p, "此项工作");
+		imp_eat(&p, "该项工作");
+		imp_eat(&p, "具体工作");
+		imp_eat(&p, "同时");
+		if (imp_eat(&p, "会同")) {
+			const char *q = p;
+
+			while (q < end && prose_verb(q) == 0 && !imp_starts(q, "开展") &&
+			    !imp_starts(q, "组织") && !imp_starts(q, "在"))
+				q += imp_cplen(q);
+			if (q > p)
+				take_list(p, (size_t)(q - p), units, rejected, roles, ROLE_SUPPORT,
+				    false);
+		} else if ((n = list_before_verb(p, units, rejected, roles)) > 0) {
+			/* "A会同B…": B as well */
+			if (imp_starts(p + n - strlen("会同"), "会同")) {
+				const char *q = p + n;
+
+				while (q < end && prose_verb(q) == 0 && !imp_starts(q, "开展") &&
+				    !imp_starts(q, "组织") && !imp_starts(q, "在"))
+					q += imp_cplen(q);
+				if (q > p + n)
+					take_list(p + n, (size_t)(q - p - n), units, rejected, roles,
+					    ROLE_SUPPORT, false);
+			}
+		} else {
+			/* 由/以 inside the clause */
+			for (const char *q = p; q < end; q += imp_cplen(q)) {
+				const char *after = q;
+
+				if (imp_eat(&after, "由") || (imp_eat(&after, "以") &&
+				    strstr(after, "牵头") != NULL && strstr(after, "牵头") < end)) {
+					if (list_before_verb(after, units, rejected, roles) > 0)
+						break;
 				}
 			}
-			q += imp_cplen(q);
-			chars++;
 		}
-next:
-		;
+		clause = end;
+		if (*clause != '\0')
+			clause += imp_cplen(clause);
 	}
 }
 
 char *
 imp_units_extract(const char *text, struct imp_names *units, struct imp_names *rejected)
+{
+	struct imp_names prose = { 0 };
+	char *left = imp_units_extract_prose(text, units, &prose, rejected, NULL);
+
+	if (units->n == 0)
+		for (size_t i = 0; i < prose.n; i++)
+			imp_names_add(units, prose.v[i]);
+	imp_names_free(&prose);
+	return left;
+}
+
+/*
+ * Splits a labelled list into units, noting each part's role by its label
+ * ("牵头单位:A;配合单位:B").
+ */
+static void
+labelled_list(const char *list, struct imp_names *units, struct imp_names *rejected,
+    struct imp_roles *roles)
+{
+	size_t start = 0, i = 0;
+	int depth = 0;
+
+	for (;; i++) {
+		if (list[i] == '(')
+			depth++;
+		else if (list[i] == ')' && depth > 0)
+			depth--;
+		if (list[i] == '\0' || (list[i] == ';' && depth == 0)) {
+			char *part = xstrndup(list + start, i - start);
+			struct imp_names found = { 0 };
+			const char *p = part;
+
+			imp_units_split(part, &found, rejected);
+			for (size_t k = 0; k < found.n; k++)
+				imp_names_add(units, found.v[k]);
+			while (*p == ' ' || imp_starts(p, "【") || *p == '[')
+				p += imp_cplen(p);
+			role_add(roles, role_of(p), &found);
+			imp_names_free(&found);
+			free(part);
+			if (list[i] == '\0')
+				break;
+			start = i + 1;
+		}
+	}
+}
+
+char *
+imp_units_extract_prose(const char *text, struct imp_names *units, struct imp_names *prose,
+    struct imp_names *rejected, struct imp_roles *roles)
 {
 	struct buf out;
 	size_t i = 0, n;
@@ -308,10 +552,21 @@ imp_units_extract(const char *text, struct imp_names *units, struct imp_names *r
 				const char *content = text + inner;
 				size_t clen = close - inner;
 
-				if (starts_with_label(content, &n) || role_list(content, clen)) {
+				if (starts_with_label(content, &n)) {
 					char *list = xstrndup(content, clen);
 
+					labelled_list(list, units, rejected, roles);
+					free(list);
+					i = close + 1;
+					continue;
+				}
+				if (role_list(content, clen)) {
+					char *list = xstrndup(content, clen);
+					struct imp_names ignored = { 0 };
+
 					imp_units_split(list, units, rejected);
+					prose_forms(list, &ignored, rejected, roles);
+					imp_names_free(&ignored);
 					free(list);
 					i = close + 1;
 					continue;
@@ -319,20 +574,30 @@ imp_units_extract(const char *text, struct imp_names *units, struct imp_names *r
 			}
 		}
 		if (boundary && starts_with_label(text + i, &n)) {
-			/* A field: the label's list runs to the end of the sentence. */
+			/*
+			 * A field: the label's list runs to the end of the sentence, or
+			 * to the next field ("责任单位:A、B 时间:5月15日上午 地点:…").
+			 */
 			const char *end = strstr(text + i, "。");
 			size_t stop = end != NULL ? (size_t)(end - text) : strlen(text);
+
+			for (size_t k = i + n; k < stop; k++)
+				if (text[k] == ' ' && next_field(text + k + 1)) {
+					stop = k;
+					end = NULL;
+					break;
+				}
 			char *list = xstrndup(text + i, stop - i);
 
-			imp_units_split(list, units, rejected);
+			labelled_list(list, units, rejected, roles);
 			free(list);
-			i = stop + (end != NULL ? strlen("。") : 0);
+			i = stop + (end != NULL && imp_starts(text + stop, "。") ? strlen("。") : 0);
 			continue;
 		}
 		buf_append(&out, text + i, 1);
 		i++;
 	}
-	prose_forms(buf_str(&out), units, rejected);
+	prose_forms(buf_str(&out), prose, rejected, roles);
 	return buf_steal(&out);
 }
 

@@ -232,6 +232,8 @@ imp_meta_year(const struct imp_doc *doc, const struct imp_outline *ol, int dates
 		if ((year = docnum_year(ol->preamble[i].text)) > 0)
 			*source = "document number", line = ol->preamble[i].line;
 	}
+	if (year == 0 && ol->signature_year > 0)
+		year = ol->signature_year, *source = "signature date", line = ol->signature_line;
 	if (year > 0 && opt_year > 0 && opt_year != year)
 		imp_note(notes, line, line, IMPORT_WARNING, "the document says %d (from the "
 		    "%s); --year %d is not used (plan load --year overrides it)", year, *source,

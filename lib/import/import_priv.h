@@ -115,6 +115,8 @@ struct imp_item {
 	bool leaf;
 	enum imp_class cls;     /* of its section */
 	bool period;            /* the campaign-period section or field (活动时间) */
+	bool activities;        /* a section made from a table or from dated lines:
+	                           its items are activities whatever its heading */
 };
 
 struct imp_outline {
@@ -122,6 +124,8 @@ struct imp_outline {
 	size_t npreamble;
 	struct imp_item *items;
 	size_t nitems;
+	int signature_year;     /* the year of the signature date (落款), 0 if none */
+	int signature_line;
 };
 
 void imp_outline_build(const struct imp_doc *doc, struct imp_outline *out,
@@ -148,6 +152,21 @@ void imp_names_free(struct imp_names *names);
  */
 char *imp_units_extract(const char *text, struct imp_names *units,
     struct imp_names *rejected);
+/*
+ * Units' parts as the document states them: 牵头/主办 (lead), 配合/协办/承办/
+ * 会同 (support), 负责 (responsible: the lead when someone supports).
+ */
+struct imp_roles {
+	struct imp_names lead, support, responsible;
+};
+
+void imp_roles_free(struct imp_roles *r);
+/* The same, with the prose forms' names (由A负责, A牵头) apart in *prose and
+   the roles stated added to *roles (may be NULL). */
+char *imp_units_extract_prose(const char *text, struct imp_names *units,
+    struct imp_names *prose, struct imp_names *rejected, struct imp_roles *roles);
+/* "相关单位", "各有关部门", "各地": a unit named by a plan that names nobody. */
+bool imp_units_placeholder(const char *name);
 /* Splits a list of names on 、,,;; 及 以及 (never 和), depth-aware. */
 void imp_units_split(const char *list, struct imp_names *units, struct imp_names *rejected);
 /* "各地、各部门要…", "…于10月底前…报送市扶贫办": the doers and the recipients. */
@@ -171,6 +190,7 @@ struct imp_task {
 	struct import_when w;
 	int line;               /* the item's heading */
 	struct imp_names units, actors, report_to;
+	struct imp_names lead, support; /* among units */
 };
 
 struct imp_plan {

@@ -118,6 +118,10 @@ task_json(const struct imp_plan *plan, const struct imp_task *t, struct imp_note
 	json_object_set_new(o, "due", due);
 	json_object_set_new(o, "fuzzy", json_boolean(t->w.fuzzy));
 	json_object_set_new(o, "units", names(&t->units));
+	if (t->lead.n > 0)
+		json_object_set_new(o, "lead", names(&t->lead));
+	if (t->support.n > 0)
+		json_object_set_new(o, "support", names(&t->support));
 	if (t->actors.n > 0)
 		json_object_set_new(o, "actors", names(&t->actors));
 	if (t->report_to.n > 0)
@@ -158,6 +162,8 @@ imp_json_write(const struct imp_plan *plan, struct imp_notes *notes)
 
 		json_object_set_new(u, "name", text(plan->units.v[i], PLAN_NAME_MAX_CHARS));
 		json_object_set_new(u, "aliases", names(&plan->aliases[i]));
+		if (imp_units_placeholder(plan->units.v[i]))
+			json_object_set_new(u, "placeholder", json_true());
 		json_array_append_new(units, u);
 	}
 	for (size_t i = 0; i < plan->ntasks; i++)
@@ -182,6 +188,8 @@ imp_plan_free(struct imp_plan *plan)
 		free(t->detail);
 		free(t->when);
 		imp_names_free(&t->units);
+		imp_names_free(&t->lead);
+		imp_names_free(&t->support);
 		imp_names_free(&t->actors);
 		imp_names_free(&t->report_to);
 	}
