@@ -206,9 +206,14 @@ resolve_prefix(struct bridge *b, const struct cfg *cfg)
 }
 
 static void
-on_progress(void *arg, const char *task_id)
+on_published(void *arg, const struct event *e, const char *task_id)
 {
-	retained_task(arg, task_id);
+	struct bridge *b = arg;
+
+	if (task_id != NULL)
+		retained_task(b->retained, task_id);
+	else if (strcmp(e->type, "announcement") == 0)
+		retained_announcement(b->retained);
 }
 
 /* Creates the connection once the prefix is known. */
@@ -526,7 +531,7 @@ bridge_run(struct cfg *cfg, const char *config_path, const char *db_path)
 	setup_signals();
 	b.watch = dbwatch_open(db_path);
 	b.retained = retained_new(b.store);
-	b.relay = relay_new(b.store, on_progress, b.retained);
+	b.relay = relay_new(b.store, on_published, &b);
 	log_info("bridge", "started: db %s", db_path);
 	try_start(&b);
 	loop(&b);
