@@ -389,6 +389,10 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 		json_t *json = message_versioned(snapshot_summary_json(r->plan, progress, today),
 		    clock_now());
 
+		/* The board's second headline, under the title. */
+		json_object_set_new(json, "theme", r->plan->theme != NULL ?
+		    json_string(r->plan->theme) : json_null());
+
 		message_summary(prefix, json, &msg);
 		json_decref(json);
 		if (relay_publish(relay, m, &msg, 's') == 0)

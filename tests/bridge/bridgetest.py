@@ -151,11 +151,13 @@ class Broker:
     """mosquitto with a generated config. users: {name: password}; acl: text."""
 
     def __init__(self, work, users=None, acl=None, persistence=False, tls=None,
-                 unix=False, max_queued=100000, port=None):
+                 unix=False, max_queued=100000, port=None, http_dir=None):
         self.work = work
         self.port = port or free_port()
         self.tls_port = free_port() if tls else None
         self.sock = work.file("mqtt.sock") if unix else None
+        # http_dir: also a websockets listener serving that folder (the board)
+        self.ws_port = free_port() if http_dir else None
         self.log = work.file("broker.log")
         self.proc = None
         lines = ["user root", "per_listener_settings false",
@@ -183,6 +185,9 @@ class Broker:
                       "require_certificate true", "tls_version tlsv1.2"]
         if unix:
             lines.append("listener 0 %s" % self.sock)
+        if http_dir:
+            lines += ["listener %d" % self.ws_port, "protocol websockets",
+                      "http_dir %s" % http_dir]
         self.conf = work.file("mosquitto.conf", "\n".join(lines) + "\n")
 
     def start(self):
