@@ -338,6 +338,24 @@ pump_notices(struct retained *r, struct relay *relay, struct mqtt *m, const char
 	message_clear(&msg);
 }
 
+/*
+ * The ids published as tasks/<id>: a broker that keeps retained messages
+ * only for exact topics (RabbitMQ) needs them to be subscribed one by one.
+ */
+static json_t *
+task_ids(const struct plan *plan)
+{
+	json_t *ids = json_array();
+
+	for (size_t i = 0; i < plan->ntasks; i++) {
+		const char *id = plan->tasks[i].id;
+
+		if (topic_level_ok(id, strlen(id)))
+			json_array_append_new(ids, json_string(id));
+	}
+	return ids;
+}
+
 void
 retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const char *prefix)
 {
@@ -392,6 +410,7 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 		/* The board's second headline, under the title. */
 		json_object_set_new(json, "theme", r->plan->theme != NULL ?
 		    json_string(r->plan->theme) : json_null());
+		json_object_set_new(json, "task_ids", task_ids(r->plan));
 
 		message_summary(prefix, json, &msg);
 		json_decref(json);

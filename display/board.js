@@ -34,6 +34,8 @@
     bridgeNow: null,         /* the newest "ts" among the bridge's payloads */
     lastUpdate: null,        /* ... as text, for the offline label */
     updates: 0,
+    subscribed: {},          /* topic filters subscribed on this connection */
+    subscribeTasks: null,
   };
   window.board = state;      /* for the tests and the curious */
 
@@ -267,6 +269,7 @@
     if (rest === "summary") {
       state.summary = p;
       noteTime(p.ts);
+      if (Array.isArray(p.task_ids) && state.subscribeTasks) state.subscribeTasks(p.task_ids);
     } else if (rest.indexOf("tasks/") === 0) {
       state.tasks[p.id] = p;
       noteTime(p.ts);
@@ -291,10 +294,30 @@
       clientId: "board-" + Math.random().toString(16).slice(2, 10),
     });
     var discovering = false;
+    /*
+     * Everything under the prefix, and the retained topics one by one too: a
+     * broker that keeps retained messages only for exact filters (RabbitMQ,
+     * docs/mqtt.md) gives them to no wildcard. The summary names the tasks.
+     */
+    function subscribeExact(topic) {
+      if (state.subscribed[topic]) return;
+      state.subscribed[topic] = true;
+      client.subscribe(topic, { qos: 1 });
+    }
+    function subscribeAll() {
+      subscribeExact(state.prefix + "/#");
+      ["summary", "announcements/current", "bridge/status"].forEach(function (t) {
+        subscribeExact(state.prefix + "/" + t);
+      });
+    }
+    state.subscribeTasks = function (ids) {
+      ids.forEach(function (id) { subscribeExact(state.prefix + "/tasks/" + id); });
+    };
     client.on("connect", function () {
       state.connected = true;
+      state.subscribed = {};
       if (state.prefix) {
-        client.subscribe(state.prefix + "/#", { qos: 1 });
+        subscribeAll();
       } else {
         discovering = true;
         client.subscribe("campaign/+/summary", { qos: 1 });
@@ -306,7 +329,7 @@
         discovering = false;
         state.prefix = topic.slice(0, -"/summary".length);
         client.unsubscribe("campaign/+/summary");
-        client.subscribe(state.prefix + "/#", { qos: 1 });
+        subscribeAll();
         return;
       }
       if (state.prefix && topic.indexOf(state.prefix + "/") === 0) onMessage(topic, payload);
