@@ -94,6 +94,7 @@ class Board(BridgeTest):
         b.wait(OFFLINE, what="离线 after kill -9 of the bridge (its will)")
         self.assertIn("离线", b.text("#offline"))
         self.assertIn("最后更新 10-08 09:00", b.text("#offline"))
+        b.screenshot("board-offline.png")
         self.assertTrue(b.eval("getComputedStyle(document.getElementById('offline'))"
                                ".display !== 'none'"))
         self.bridge.start()
@@ -115,6 +116,12 @@ class Board(BridgeTest):
             b.open(board_url(self.broker, layout), layout)
             b.wait(ticker_has("报送") + " && document.querySelectorAll('.task').length === 7",
                    what="%s ready" % layout)
+            # Reminders are not retained: those sent while the page is open show.
+            for task in ("2.6", "2.5", "2.4", "2.1", "2.2"):
+                self.work.emit("reminder", task)
+            if layout != "ticker":
+                b.wait("document.querySelectorAll('#reminder-list li').length === 4",
+                       what="the latest four reminders")
             b.eval("new Promise(r => setTimeout(r, 300))")
             b.screenshot("board-%s.png" % layout)
             self.assertEqual(b.eval(OVERFLOW_JS), [], "%s: overflow" % layout)
