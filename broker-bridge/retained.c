@@ -1,7 +1,7 @@
 /*
  * Retained tasks/<id>, summary and announcements/current (see retained.h).
- * Dirty flags say what to publish; the plan is cached and reloaded when its meta rows change
- * (campaignctl plan load). The set of task topics last published is kept
+ * Dirty flags say what to publish; the plan is cached and reloaded when its
+ * meta rows change (campaignctl plan load). The set of task topics last published is kept
  * in the store (kv bridge.retained) so a task removed while the bridge was
  * down still gets its retained message cleared.
  */
