@@ -29,6 +29,7 @@
 #include "campaign/store.h"
 #include "campaign/topic.h"
 #include "campaign/xmalloc.h"
+#include "feed.h"
 #include "relay.h"
 #include "retained.h"
 
@@ -53,6 +54,7 @@ struct bridge {
 	struct mqtt *mqtt;              /* NULL until the topic prefix is known */
 	struct relay *relay;
 	struct retained *retained;
+	struct feed *feed;              /* NULL without [feed] path */
 	char *prefix;
 	enum phase phase;
 	bool exiting;                   /* after CLOSE: exit, else switch to next */
@@ -175,9 +177,15 @@ resolve_prefix(struct bridge *b, const struct cfg *cfg)
 }
 
 static void
-on_progress(void *arg, const char *task_id)
+on_published(void *arg, const struct event *e, const char *task_id)
 {
-	retained_task(arg, task_id);
+	struct bridge *b = arg;
+
+	if (task_id != NULL)
+		retained_task(b->retained, task_id);
+	else if (strcmp(e->type, "announcement") == 0)
+		retained_announcement(b->retained);
+	feed_event(b->feed, e);
 }
 
 /* Creates the connection once the prefix is known. */
@@ -293,6 +301,8 @@ reload_config(struct bridge *b, int64_t now)
 	    log_get_level() : cfg->log_level);
 	cfg_free(b->cfg);
 	b->cfg = cfg;
+	feed_free(b->feed);
+	b->feed = feed_new(cfg, b->store);
 	if (b->mqtt == NULL) {
 		try_start(b);
 		return;
@@ -461,10 +471,12 @@ loop(struct bridge *b)
 		}
 		if (now >= b->next_tick_ms) {
 			retained_tick(b->retained);
+			feed_flush(b->feed, true);
 			b->next_tick_ms = now + TICK_MS;
 		}
 		if (b->mqtt != NULL)
 			service_mqtt(b, pfd[2].revents, now);
+		feed_flush(b->feed, false);
 		relay_flush(b->relay, now, false);
 		advance_phase(b, now);
 	}
@@ -492,7 +504,8 @@ bridge_run(struct cfg *cfg, const char *config_path, const char *db_path)
 		fatal("bridge", "signal pipe");
 	b.watch = dbwatch_open(db_path);
 	b.retained = retained_new(b.store);
-	b.relay = relay_new(b.store, on_progress, b.retained);
+	b.feed = feed_new(cfg, b.store);
+	b.relay = relay_new(b.store, on_published, &b);
 	log_info("bridge", "started: db %s", db_path);
 	try_start(&b);
 	loop(&b);
@@ -505,6 +518,7 @@ out:
 	mqtt_free(b.mqtt);
 	relay_free(b.relay);
 	retained_free(b.retained);
+	feed_free(b.feed);
 	dbwatch_close(b.watch);
 	store_close(b.store);
 	mqtt_settings_clear(&b.next);

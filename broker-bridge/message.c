@@ -18,6 +18,9 @@
 #define SCHEMA_EVENT "campaign-event/1"
 #define SCHEMA_TASK "campaign-task/1"
 #define SCHEMA_SUMMARY "campaign-summary/1"
+#define SCHEMA_ANNOUNCEMENTS "campaign-announcements/1"
+/* The "v" of every JSON payload; docs/mqtt.md and docs/schemas/ describe version 1. */
+#define PAYLOAD_VERSION 1
 /* The envelope adds well under 1 KiB to a stored payload. */
 #define MESSAGE_MAX (EVENTS_PAYLOAD_MAX + 1024)
 
@@ -189,6 +192,38 @@ message_summary(const char *prefix, const json_t *json, struct message *out)
 	char *text = dump(json);
 
 	set_message(out, xasprintf("%s/summary", prefix), text, true, 0, SCHEMA_SUMMARY);
+	free(text);
+}
+
+json_t *
+message_versioned(json_t *body, time_t now)
+{
+	json_t *o = json_object();
+	char ts[CLOCK_ISO_STRLEN];
+
+	clock_format_iso(now, ts);
+	json_object_set_new(o, "v", json_integer(PAYLOAD_VERSION));
+	json_object_set_new(o, "ts", json_string(ts));
+	/* The version and the time stay first; the body cannot override them. */
+	if (json_object_update_missing(o, body) < 0)
+		fatalx("message", "cannot build a versioned payload");
+	json_decref(body);
+	return o;
+}
+
+char *
+message_announcements_topic(const char *prefix)
+{
+	return xasprintf("%s/announcements/current", prefix);
+}
+
+void
+message_announcements(const char *prefix, const json_t *json, struct message *out)
+{
+	char *text = dump(json);
+
+	set_message(out, message_announcements_topic(prefix), text, true, 0,
+	    SCHEMA_ANNOUNCEMENTS);
 	free(text);
 }
 

@@ -2,8 +2,9 @@
  * What the bridge publishes, as plain data (no libmosquitto here, so the
  * mapping is unit-tested on its own): an outbox event becomes its copy on
  * <prefix>/events plus, by type, one on announcements or reminders; task
- * and summary snapshots become the retained tasks/<id> and summary; the
- * availability is the retained bridge/status.
+ * and summary snapshots become the retained tasks/<id> and summary, the
+ * current announcements the retained announcements/current; the
+ * availability is the retained bridge/status. docs/mqtt.md is the contract.
  */
 #ifndef BRIDGE_MESSAGE_H
 #define BRIDGE_MESSAGE_H
@@ -55,6 +56,11 @@ uint32_t message_reminder_expiry(const char *due, time_t now);
 int message_task(const char *prefix, const char *task_id, const json_t *json,
     struct message *out);
 void message_summary(const char *prefix, const json_t *json, struct message *out);
+/* The announcements still current (retained <prefix>/announcements/current). */
+void message_announcements(const char *prefix, const json_t *json, struct message *out);
+char *message_announcements_topic(const char *prefix);
+/* {"v":1,"ts":now, ...body}: the head of every retained JSON payload. Steals body. */
+json_t *message_versioned(json_t *body, time_t now);
 /* "online" / "offline", retained. */
 void message_status(const char *prefix, bool online, struct message *out);
 char *message_status_topic(const char *prefix);

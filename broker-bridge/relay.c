@@ -43,7 +43,7 @@ struct mark {
 
 struct relay {
 	struct store *store;
-	relay_progress_fn *on_progress;
+	relay_published_fn *on_published;
 	void *arg;
 	char *prefix;
 
@@ -62,12 +62,12 @@ struct relay {
 };
 
 struct relay *
-relay_new(struct store *s, relay_progress_fn *on_progress, void *arg)
+relay_new(struct store *s, relay_published_fn *on_published, void *arg)
 {
 	struct relay *r = xcalloc(1, sizeof(*r));
 
 	r->store = s;
-	r->on_progress = on_progress;
+	r->on_published = on_published;
 	r->arg = arg;
 	r->want_read = true;
 	return r;
@@ -293,8 +293,8 @@ publish_event(struct relay *r, struct mqtt *m, const struct event *e)
 		}
 	}
 	r->stats.published++;
-	if (em.task_id != NULL && r->on_progress != NULL)
-		r->on_progress(r->arg, em.task_id);
+	if (r->on_published != NULL)
+		r->on_published(r->arg, e, em.task_id);
 	event_messages_clear(&em);
 	return true;
 }

@@ -13,15 +13,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "campaign/events.h"
 #include "campaign/store.h"
 #include "mqtt.h"
 
 struct relay;
 
-/* Called for each progress event published, with its task id. */
-typedef void relay_progress_fn(void *arg, const char *task_id);
+/*
+ * Called for each event handed to the connection, with the task id of a
+ * progress event (else NULL). At-least-once: after a crash an event may come
+ * again.
+ */
+typedef void relay_published_fn(void *arg, const struct event *e, const char *task_id);
 
-struct relay *relay_new(struct store *s, relay_progress_fn *on_progress, void *arg);
+struct relay *relay_new(struct store *s, relay_published_fn *on_published, void *arg);
 void relay_free(struct relay *r);
 /* The topic prefix for event messages (copied). */
 void relay_set_prefix(struct relay *r, const char *prefix);

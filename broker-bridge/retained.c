@@ -1,7 +1,7 @@
 /*
- * Retained tasks/<id> and summary (see retained.h). Dirty flags say what
- * to publish; the plan is cached and reloaded when its meta rows change
- * (campaignctl plan load). The set of task topics last published is kept
+ * Retained tasks/<id>, summary and announcements/current (see retained.h).
+ * Dirty flags say what to publish; the plan is cached and reloaded when its
+ * meta rows change (campaignctl plan load). The set of task topics last published is kept
  * in the store (kv bridge.retained) so a task removed while the bridge was
  * down still gets its retained message cleared.
  */
@@ -20,6 +20,8 @@
 #include "message.h"
 
 #define KV_KEY "bridge.retained"
+#define NOTICES_MAX 20          /* announcements/current lists at most this many */
+#define NOTICES_SCAN 200        /* ... of the newest announcements in the outbox */
 
 struct retained {
 	struct store *store;
@@ -33,6 +35,8 @@ struct retained {
 	bool save;              /* the published set changed */
 	char *saved_prefix;
 	int32_t day;
+	bool notices;           /* announcements/current is due */
+	time_t notices_until;   /* the first listed announcement expires then; 0: none */
 };
 
 char *
@@ -95,6 +99,7 @@ mark_all(struct retained *r)
 		for (size_t i = 0; i < r->plan->ntasks; i++)
 			r->dirty[i] = true;
 	r->summary = true;
+	r->notices = true;
 }
 
 void
@@ -117,6 +122,12 @@ retained_task(struct retained *r, const char *task_id)
 }
 
 void
+retained_announcement(struct retained *r)
+{
+	r->notices = true;
+}
+
+void
 retained_db_changed(struct retained *r)
 {
 	char *fp = fingerprint(r->store);
@@ -136,6 +147,8 @@ retained_tick(struct retained *r)
 		r->day = today;
 		mark_all(r);
 	}
+	if (r->notices_until != 0 && clock_now() >= r->notices_until)
+		r->notices = true;
 }
 
 /* Task ids published under prefix last time but absent from the plan now. */
@@ -224,12 +237,123 @@ reload(struct retained *r, const char *prefix)
 static bool
 anything_dirty(const struct retained *r)
 {
-	if (r->summary || r->nclear > 0)
+	if (r->summary || r->notices || r->nclear > 0)
 		return true;
 	for (size_t i = 0; r->plan != NULL && i < r->plan->ntasks; i++)
 		if (r->dirty[i])
 			return true;
 	return false;
+}
+
+/*
+ * Whether an announcement (its event payload) is still current at now, and
+ * until when: its expires_at, or without one the end of the local day it was
+ * made (a notice without an expiry is today's news).
+ */
+static bool
+notice_current(const json_t *payload, time_t created, time_t now, time_t *until)
+{
+	const char *at = json_string_value(json_object_get(payload, "expires_at"));
+
+	if (at == NULL || clock_parse_iso(at, until) < 0)
+		*until = clock_local_time(clock_local_day(created) + 1, 0);
+	return created <= now && now < *until;
+}
+
+/* One listed announcement: the event's id (what subscribers dedupe by) and its text. */
+static json_t *
+notice_json(int64_t id, const char *ts, json_t *payload, time_t until)
+{
+	json_t *o = json_object(), *units = json_object_get(payload, "units");
+	const char *text = json_string_value(json_object_get(payload, "text"));
+	char iso[CLOCK_ISO_STRLEN];
+
+	clock_format_iso(until, iso);
+	json_object_set_new(o, "id", json_integer(id));
+	json_object_set_new(o, "ts", json_string(ts));
+	json_object_set_new(o, "text", json_string(text != NULL ? text : ""));
+	json_object_set(o, "units", json_is_array(units) ? units : json_null());
+	json_object_set_new(o, "expires_at", json_string(iso));
+	return o;
+}
+
+/*
+ * The announcements current at now, newest first, from the outbox (every
+ * writer's announcements go through it); NULL on a store error.
+ */
+static json_t *
+notices_json(struct retained *r, time_t now)
+{
+	sqlite3_stmt *st = store_stmt(r->store, "SELECT id, ts, created_at, payload "
+	    "FROM events WHERE type = 'announcement' AND state <> 2 ORDER BY id DESC "
+	    "LIMIT ?1");
+	json_t *list, *o;
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	list = json_array();
+	r->notices_until = 0;
+	sqlite3_bind_int(st, 1, NOTICES_SCAN);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *ts = (const char *)sqlite3_column_text(st, 1);
+		json_t *payload = json_loads((const char *)sqlite3_column_text(st, 3), 0, NULL);
+		time_t until;
+
+		if (ts != NULL && json_is_object(payload) && json_array_size(list) < NOTICES_MAX &&
+		    notice_current(payload, (time_t)sqlite3_column_int64(st, 2), now, &until)) {
+			json_array_append_new(list, notice_json(sqlite3_column_int64(st, 0), ts,
+			    payload, until));
+			if (r->notices_until == 0 || until < r->notices_until)
+				r->notices_until = until;
+		}
+		json_decref(payload);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(r->store, "read announcements");
+		json_decref(list);
+		return NULL;
+	}
+	o = json_object();
+	json_object_set_new(o, "announcements", list);
+	return message_versioned(o, now);
+}
+
+static void
+pump_notices(struct retained *r, struct relay *relay, struct mqtt *m, const char *prefix,
+    int32_t today)
+{
+	time_t now = clock_now();
+	json_t *json = notices_json(r, now);
+	struct message msg;
+
+	if (json == NULL)
+		return;
+	json_object_set_new(json, "today", snapshot_date_json(today));
+	message_announcements(prefix, json, &msg);
+	json_decref(json);
+	if (relay_publish(relay, m, &msg, 's') == 0)
+		r->notices = false;
+	message_clear(&msg);
+}
+
+/*
+ * The ids published as tasks/<id>: a broker that keeps retained messages
+ * only for exact topics (RabbitMQ) needs them to be subscribed one by one.
+ */
+static json_t *
+task_ids(const struct plan *plan)
+{
+	json_t *ids = json_array();
+
+	for (size_t i = 0; i < plan->ntasks; i++) {
+		const char *id = plan->tasks[i].id;
+
+		if (topic_level_ok(id, strlen(id)))
+			json_array_append_new(ids, json_string(id));
+	}
+	return ids;
 }
 
 void
@@ -267,7 +391,8 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 
 		if (!r->dirty[i])
 			continue;
-		json = snapshot_task_json(r->plan, progress, i, today);
+		json = message_versioned(snapshot_task_json(r->plan, progress, i, today),
+		    clock_now());
 		rc = message_task(prefix, r->plan->tasks[i].id, json, &msg);
 		json_decref(json);
 		if (rc == 0) {
@@ -279,7 +404,13 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 		r->dirty[i] = false;
 	}
 	if (r->summary && relay_room(relay) > 0) {
-		json_t *json = snapshot_summary_json(r->plan, progress, today);
+		json_t *json = message_versioned(snapshot_summary_json(r->plan, progress, today),
+		    clock_now());
+
+		/* The board's second headline, under the title. */
+		json_object_set_new(json, "theme", r->plan->theme != NULL ?
+		    json_string(r->plan->theme) : json_null());
+		json_object_set_new(json, "task_ids", task_ids(r->plan));
 
 		message_summary(prefix, json, &msg);
 		json_decref(json);
@@ -287,6 +418,8 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 			r->summary = false;
 		message_clear(&msg);
 	}
+	if (r->notices && relay_room(relay) > 0)
+		pump_notices(r, relay, m, prefix, today);
 	if (r->save && !anything_dirty(r))
 		save_published(r, prefix);
 out:

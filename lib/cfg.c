@@ -367,6 +367,26 @@ apply_mqtt(struct cfg *cfg, const char *name, const char *value)
 	return NULL;
 }
 
+/* [feed]: the bridge's Atom feed of announcements and completed tasks (off without path). */
+static const char *
+apply_feed(struct cfg *cfg, const char *name, const char *value)
+{
+	if (strcmp(name, "path") == 0) {
+		set_str(&cfg->feed.path, value);
+	} else if (strcmp(name, "entries") == 0) {
+		if (num_parse_int(value, 1, 1000, &cfg->feed.entries) < 0)
+			return "entries must be 1..1000";
+	} else if (strcmp(name, "board_url") == 0) {
+		if (*value != '\0' && strncmp(value, "http://", 7) != 0 &&
+		    strncmp(value, "https://", 8) != 0)
+			return "board_url must be an http:// or https:// URL";
+		set_str(&cfg->feed.board_url, value);
+	} else {
+		return "unknown key";
+	}
+	return NULL;
+}
+
 static const char *
 apply_reminders(struct cfg *cfg, const char *name, const char *value)
 {
@@ -417,6 +437,8 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 		problem = apply_mqtt(cfg, name, value);
 	else if (strcmp(section, "reminders") == 0)
 		problem = apply_reminders(cfg, name, value);
+	else if (strcmp(section, "feed") == 0)
+		problem = apply_feed(cfg, name, value);
 	else if (strcmp(section, "log") == 0 && strcmp(name, "level") == 0)
 		problem = log_level_parse(value, &cfg->log_level) < 0 ?
 		    "level must be error, warn, info or debug" : NULL;
@@ -463,6 +485,7 @@ cfg_defaults(void)
 	cfg->mqtt.qos = 1;
 	cfg->mqtt.protocol = CFG_MQTT_V5;
 	cfg->mqtt.keepalive = 30;
+	cfg->feed.entries = 50;
 	cfg->reminders.at = 9 * 60;
 	parse_days_before(cfg, "7,3,1,0");
 	cfg->reminders.escalate_after = 3;
@@ -546,6 +569,8 @@ cfg_free(struct cfg *cfg)
 	free(cfg->mqtt.tls_cert);
 	free(cfg->mqtt.tls_key);
 	free(cfg->mqtt.topic_prefix);
+	free(cfg->feed.path);
+	free(cfg->feed.board_url);
 	free(cfg->reminders.days_before);
 	free(cfg->reminders.holidays);
 	free(cfg->reminders.workdays);

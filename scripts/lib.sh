@@ -8,11 +8,13 @@ CAMPAIGN_PACKAGES=(
   libcurl4-openssl-dev libmosquitto-dev libssl-dev libwslay-dev
   libzip-dev libxml2-dev libpoppler-glib-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
+  nodejs
 )
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
 CAMPAIGN_TEST_PACKAGES=(
   sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
-  python3-websockets nodejs
+  python3-websockets
+  python3-jsonschema chromium fonts-noto-cjk python3-feedparser rabbitmq-server
 )
 # npm runs the official DingTalk SDK check; NodeSource's nodejs already provides it.
 command -v npm >/dev/null 2>&1 || CAMPAIGN_TEST_PACKAGES+=(npm)
@@ -28,6 +30,8 @@ ensure_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
       missing+=("$p")
   done
+  # The board's build runs npm ci; a nodejs from elsewhere (NodeSource) brings its own npm.
+  command -v npm >/dev/null || missing+=(npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "installing: ${missing[*]}" >&2
   as_root env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=900 update -qq

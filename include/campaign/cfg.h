@@ -68,6 +68,12 @@ struct cfg {
 	} mqtt;
 
 	struct {
+		char *path;             /* [feed] path: the Atom file; NULL: no feed */
+		int entries;            /* newest entries kept, default 50 */
+		char *board_url;        /* link from every entry, NULL: none */
+	} feed;
+
+	struct {
 		int at;                 /* minutes after local midnight */
 		int *days_before;       /* sorted descending, e.g. 7,3,1,0 */
 		size_t ndays_before;

@@ -1,8 +1,8 @@
 /*
  * Test helper: writes outbox events through the core library, the way the
  * product does. Announcements and reminders are made here in the shape their
- * writers (lib/broadcast.c, lib/remind.c) use, reduced to the fields the
- * bridge reads, so any text size and any task can be published on demand.
+ * writers (lib/broadcast.c, lib/remind.c) use (docs/schemas/event.schema.json),
+ * so any text size and any task can be published on demand.
  *
  *   bridge_emit DB announcement TEXT [EXPIRES_AT]
  *   bridge_emit DB reminder TASK_ID
@@ -109,9 +109,20 @@ main(int argc, char **argv)
 			fprintf(stderr, "bridge_emit: no task %s\n", argv[3]);
 			goto out;
 		}
+		int left = (int)(t->due - clock_today());
+		char kind[32], today[CALDATE_STRLEN];
+
 		caldate_format(t->due, due);
-		payload = json_pack("{s:{s:s,s:s,s:s},s:i}", "task", "id", t->id, "title", t->title,
-		    "due", due, "days_left", (int)(t->due - clock_today()));
+		caldate_format(clock_today(), today);
+		if (left < 0)
+			snprintf(kind, sizeof(kind), "overdue");
+		else
+			snprintf(kind, sizeof(kind), "before-%d", left);
+		payload = json_pack("{s:{s:s,s:s,s:s,s:i},s:s,s:s,s:s,s:i,s:i,s:b}",
+		    "task", "id", t->id, "title", t->title, "due", due, "percent", 0,
+		    "unit", t->nunits > 0 ? plan->units[t->units[0]].name : "",
+		    "kind", kind, "date", today, "days_left", left, "percent", 0,
+		    "reported", 0);
 		rc = append(s, "reminder", plan->id, payload);
 	} else if (strcmp(argv[2], "progress") == 0) {
 		int64_t n;

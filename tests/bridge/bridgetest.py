@@ -24,6 +24,7 @@ import threading
 import time
 import unittest
 
+import jsonschema
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
@@ -35,6 +36,50 @@ PLAN = os.environ.get("PLAN_JSON", "data/plans/fupinri.json")
 NOW = "2027-10-08T09:00:00+08:00"
 PREFIX = "campaign/fupinri"
 LIFETIME = 300  # seconds any helper process may live
+SCHEMA_DIR = os.environ.get("SCHEMA_DIR", os.path.join(os.path.dirname(os.path.abspath(
+    __file__)), "..", "..", "docs", "schemas"))
+
+
+def _schema(name):
+    with open(os.path.join(SCHEMA_DIR, name + ".schema.json")) as f:
+        doc = json.load(f)
+    jsonschema.Draft7Validator.check_schema(doc)
+    return jsonschema.Draft7Validator(doc)
+
+
+# Topic (after the prefix) -> the schema in docs/schemas/ its payload must meet.
+SCHEMAS = {name: _schema(name) for name in
+           ("event", "task", "summary", "announcements", "status")}
+SCHEMA_ERRORS = []  # (topic, payload, message, event id) of every message that failed
+SCHEMA_EXEMPT = set()  # event ids a test wrote raw on purpose (bridge_emit raw)
+
+
+def schema_for(topic):
+    if topic.endswith("/announcements/current"):
+        return SCHEMAS["announcements"]
+    if topic.endswith(("/events", "/announcements", "/reminders")):
+        return SCHEMAS["event"]
+    if "/tasks/" in topic:
+        return SCHEMAS["task"]
+    if topic.endswith("/summary"):
+        return SCHEMAS["summary"]
+    if topic.endswith("/bridge/status"):
+        return SCHEMAS["status"]
+    return None
+
+
+def check_schema(topic, payload):
+    """Validates one received message against docs/schemas/; records a failure."""
+    schema, doc = schema_for(topic), None
+    if schema is None or payload == b"":  # an empty payload clears a retained topic
+        return
+    try:
+        text = payload.decode("utf-8")
+        doc = text if topic.endswith("/bridge/status") else json.loads(text)
+        schema.validate(doc)
+    except (ValueError, jsonschema.ValidationError) as e:
+        SCHEMA_ERRORS.append((topic, payload[:200], str(e).split("\n")[0],
+                              doc.get("id") if isinstance(doc, dict) else None))
 
 
 def free_port():
@@ -105,11 +150,13 @@ class Broker:
     """mosquitto with a generated config. users: {name: password}; acl: text."""
 
     def __init__(self, work, users=None, acl=None, persistence=False, tls=None,
-                 unix=False, max_queued=100000, port=None):
+                 unix=False, max_queued=100000, port=None, http_dir=None):
         self.work = work
         self.port = port or free_port()
         self.tls_port = free_port() if tls else None
         self.sock = work.file("mqtt.sock") if unix else None
+        # http_dir: also a websockets listener serving that folder (the board)
+        self.ws_port = free_port() if http_dir else None
         self.log = work.file("broker.log")
         self.proc = None
         lines = ["user root", "per_listener_settings false",
@@ -137,6 +184,9 @@ class Broker:
                       "require_certificate true", "tls_version tlsv1.2"]
         if unix:
             lines.append("listener 0 %s" % self.sock)
+        if http_dir:
+            lines += ["listener %d" % self.ws_port, "protocol websockets",
+                      "http_dir %s" % http_dir]
         self.conf = work.file("mosquitto.conf", "\n".join(lines) + "\n")
 
     def start(self):
@@ -286,6 +336,7 @@ class Subscriber:
             raise AssertionError("subscriber could not subscribe")
 
     def _on_message(self, client, userdata, m):
+        check_schema(m.topic, m.payload)
         with self.lock:
             self.messages.append(Message(m))
 
@@ -353,6 +404,8 @@ class BridgeTest(unittest.TestCase):
         self.work = Workdir(self.id().split(".")[-1])
         self.work.load_plan()
         self._cleanup = []
+        del SCHEMA_ERRORS[:]
+        SCHEMA_EXEMPT.clear()
 
     def track(self, thing):
         self._cleanup.append(thing)
@@ -370,6 +423,9 @@ class BridgeTest(unittest.TestCase):
                     thing.stop(signal.SIGKILL)
             except Exception as e:  # cleanup must go on
                 print("cleanup:", e, file=sys.stderr)
+        # Events a test wrote raw on purpose may arrive before it names them.
+        self.assertEqual([e[:3] for e in SCHEMA_ERRORS if e[3] not in SCHEMA_EXEMPT], [],
+                         "messages that do not meet docs/schemas/")
 
     def run(self, result=None):
         """Removes the work dir after a pass; keeps it (and says where) after a failure."""

@@ -208,6 +208,26 @@ test_snapshots(void **state)
 	json_decref(j);
 }
 
+/* Every retained payload starts with "v" and the bridge's time; the body cannot replace them. */
+static void
+test_versioned(void **state)
+{
+	json_t *body = json_pack("{s:s,s:i,s:s}", "title", "扶贫日", "v", 7, "ts", "forged");
+	json_t *o;
+	struct message m;
+
+	(void)state;
+	o = message_versioned(body, at("2027-10-08T09:00:00+08:00"));
+	message_announcements(PFX, o, &m);
+	assert_string_equal(m.topic, PFX "/announcements/current");
+	assert_true(m.retain);
+	assert_string_equal(m.schema, "campaign-announcements/1");
+	assert_string_equal(m.payload,
+	    "{\"v\":1,\"ts\":\"2027-10-08T09:00:00+08:00\",\"title\":\"扶贫日\"}");
+	message_clear(&m);
+	json_decref(o);
+}
+
 int
 main(void)
 {
@@ -218,6 +238,7 @@ main(void)
 		cmocka_unit_test(test_announcement_and_reminder),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_snapshots),
+		cmocka_unit_test(test_versioned),
 	};
 	char err[128];
 

@@ -93,6 +93,32 @@ class Topics(BridgeTest):
         self.assertEqual(retained(self.broker, status)[status].payload, b"offline")
         self.assertIn("stopped:", self.bridge.logtext())
 
+    def test_current_announcements_are_retained_until_they_expire(self):
+        """A screen that restarts still shows today's notices; expired ones leave the list."""
+        self.start()
+        cur = PREFIX + "/announcements/current"
+        [a1] = self.work.emit("announcement", "上午9点推进会", "2027-10-08T12:00:00+08:00")
+        [a2] = self.work.emit("announcement", "无期限的通知")
+        self.sub.wait_topic(cur, lambda m: [n["id"] for n in m.json()["announcements"]] == [a2, a1])
+        got = retained(self.broker, PREFIX + "/#")
+        lst = got[cur].json()
+        self.assertEqual((lst["v"], lst["today"]), (1, "2027-10-08"))
+        self.assertEqual([n["text"] for n in lst["announcements"]], ["无期限的通知", "上午9点推进会"])
+        self.assertEqual(lst["announcements"][0]["expires_at"], "2027-10-09T00:00:00+08:00",
+                         "without an expiry: current until the end of its day")
+        for topic in (PREFIX + "/summary", PREFIX + "/tasks/2.4"):
+            self.assertEqual(got[topic].json()["v"], 1, "%s carries v" % topic)
+            self.assertEqual(got[topic].json()["ts"], "2027-10-08T09:00:00+08:00")
+        # The campaign clock moves past the first expiry: the bridge lists only the other one.
+        self.bridge.stop()
+        self.work.env["CAMPAIGN_NOW"] = "2027-10-08T13:00:00+08:00"
+        self.bridge.start()
+        self.sub.wait_topic(cur, lambda m: [n["id"] for n in m.json()["announcements"]] == [a2])
+        self.bridge.stop()
+        self.work.env["CAMPAIGN_NOW"] = "2027-10-09T08:00:00+08:00"
+        self.bridge.start()
+        self.sub.wait_topic(cur, lambda m: m.json()["announcements"] == [])
+
     def test_mqtt_311(self):
         self.start(extra="protocol = 3.1.1\n")
         self.work.ctl("report", "2.2", "市广电局", "40")
