@@ -36,7 +36,7 @@ separator_len(const char *p)
 }
 
 /*
- * The arguments as typed, the way parse_command found them in the
+ * The arguments as typed, the way cmd_parse found them in the
  * normalized text: "/broadcast 明天…", "/broadcast明天…", "廣播:明天…",
  * "/廣播 明天…" (the driver already dropped a "@ourbot" suffix).
  */

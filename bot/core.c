@@ -1,8 +1,9 @@
 /*
  * The core's entry: one message event in, replies queued in the chat outbox.
  * It keeps the plan (reloaded when another process changed the database),
- * decides who is asking (bound unit, admin), reads the text as a command or
- * as free text and hands it to a cmd_<name>.c handler. Nothing here knows a
+ * decides who is asking (bound unit, admin), reads the text as a command
+ * (the table in cmd.c), a report or free text mapped onto a command, and
+ * hands it to that command's handler in its cmd_<name>.c. Nothing here knows a
  * platform: ids are text, replies are chat markup, the driver does the rest.
  */
 #include "core.h"

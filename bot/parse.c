@@ -1,7 +1,7 @@
 /*
- * Command and free-text reading (see parse.h). Everything works on
- * normalized text: commands on textnorm_text (spaces kept, so arguments
- * separate), free text on textnorm_name (no spaces, lowercase), where unit
+ * Report and free-text reading (see parse.h; commands are read in cmd.c).
+ * Everything works on normalized text: reports on textnorm_text (spaces
+ * kept, so arguments separate), free text on textnorm_name (no spaces, lowercase), where unit
  * names, intent words and task titles are compared as substrings and, for
  * task words, as character bigrams (Chinese has no word boundaries).
  */

@@ -44,7 +44,7 @@ struct intent {
 	ssize_t unit;           /* unit named in the text, or -1 */
 	size_t tasks[INTENT_MAX_TASKS]; /* tasks the words match, best first */
 	size_t ntasks;
-	int days;               /* for ASK_DUE: the window asked for */
+	int days;               /* for /due: the window asked for */
 	char *rest;             /* the words left over (normalized); owned */
 };
 

@@ -19,9 +19,11 @@
  * - MARKUP_PLAIN (console, a refused markup): tags dropped, entities decoded.
  * - MARKUP_MARKDOWN (DingTalk, WeCom, Feishu): <b> as **..**, <i> as *..*,
  *   <code> as `..`, items as "- ", every break within a paragraph as two
- *   trailing spaces before "\n" (DingTalk's documented line break: a bare
- *   "\n" inside a paragraph is folded into a space), a blank line between a
- *   list and the text around it. Text is escaped with backslashes: \ * _ `
+ *   trailing spaces before "\n" (Markdown folds a bare "\n" inside a
+ *   paragraph into a space; DingTalk's message-type page documents the break
+ *   as "\n" with two spaces around it, and leading spaces mean nothing to
+ *   Markdown, so the trailing pair is the part that counts), a blank line
+ *   between a list and the text around it. Text is escaped with backslashes: \ * _ `
  *   [ ] < > ~ everywhere, & where it would start an entity, and at a line
  *   start # + - = and the dot of "1." (so user text never becomes a heading,
  *   a quote, a list or a rule); leading spaces of a plain line are dropped

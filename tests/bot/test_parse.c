@@ -4,9 +4,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "campaign/buf.h"
 #include "campaign/caldate.h"
 #include "campaign/plan.h"
 #include "campaign/textnorm.h"
@@ -196,11 +198,86 @@ find_tasks(void **state)
 	assert_int_equal(parse_find_tasks(seed, tw, "火星探测", found, INTENT_MAX_TASKS), 0);
 }
 
+static const struct cmd_entry *const every_entry[] = {
+	&cmd_help_entry, &cmd_tasks_entry, &cmd_task_entry, &cmd_due_entry,
+	&cmd_overdue_entry, &cmd_countdown_entry, &cmd_report_entry, &cmd_bind_entry,
+	&cmd_whoami_entry, &cmd_subscribe_entry, &cmd_unsubscribe_entry,
+	&cmd_broadcast_entry,
+};
+
+/* Reads typed (after textnorm, as core.c does) and expects entry e with args "x". */
+static void
+reads_as(const char *typed, const struct cmd_entry *e)
+{
+	char *norm = textnorm_text(typed);
+	struct command c = { 0 };
+
+	if (!cmd_parse(norm, &c))
+		fail_msg("%s: not read as a command", typed);
+	if (c.entry != e)
+		fail_msg("%s: read as %s, declared by %s", typed,
+		    c.entry != NULL ? c.entry->name : "unknown", e->name);
+	assert_string_equal(c.args, "x");
+	command_clear(&c);
+	free(norm);
+}
+
+/* Every name and word a command declares reaches it, and /help shows what it should. */
+static void
+command_table(void **state)
+{
+	struct buf user, admin;
+	char line[256];
+
+	(void)state;
+	buf_init(&user, 1 << 16);
+	buf_init(&admin, 1 << 16);
+	cmd_help_list(&user, false);
+	cmd_help_list(&admin, true);
+	for (size_t i = 0; i < sizeof(every_entry) / sizeof(every_entry[0]); i++) {
+		const struct cmd_entry *e = every_entry[i];
+
+		snprintf(line, sizeof(line), "/%s x", e->name);
+		reads_as(line, e);
+		snprintf(line, sizeof(line), "/%s@campaign_test_bot x", e->name);
+		reads_as(line, e);
+		for (size_t j = 0; e->aliases != NULL && e->aliases[j] != NULL; j++) {
+			snprintf(line, sizeof(line), "/%s x", e->aliases[j]);
+			reads_as(line, e);
+		}
+		assert_non_null(e->words);
+		for (size_t j = 0; e->words[j] != NULL; j++) {
+			snprintf(line, sizeof(line), "%s x", e->words[j]);
+			reads_as(line, e);
+			snprintf(line, sizeof(line), "/%s x", e->words[j]);
+			reads_as(line, e);
+		}
+		/* A refusal for whoever may not use it; a help line with its usage. */
+		if (e->who != CMD_ANYONE)
+			assert_non_null(e->refusal);
+		assert_true((e->usage == NULL) == (e->help == NULL));
+		if (e->usage == NULL)
+			continue;
+		snprintf(line, sizeof(line), "%s — %s", e->usage, e->help);
+		assert_non_null(strstr(buf_str(&admin), line));
+		/* Admin-only commands are listed to admins only. */
+		if (e->who == CMD_ADMIN)
+			assert_null(strstr(buf_str(&user), e->usage));
+		else
+			assert_non_null(strstr(buf_str(&user), line));
+	}
+	assert_null(strstr(buf_str(&user), "/broadcast"));
+	assert_non_null(strstr(buf_str(&admin), "/broadcast 内容"));
+	buf_free(&user);
+	buf_free(&admin);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(commands),
+		cmocka_unit_test(command_table),
 		cmocka_unit_test(reports),
 		cmocka_unit_test(free_text),
 		cmocka_unit_test(find_tasks),
