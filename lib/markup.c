@@ -254,7 +254,60 @@ md_code(struct md *m, const char *s, size_t len)
 	return end + strlen("</code>");
 }
 
-/* A tag at s: what it becomes, and the bytes used (0: not a tag we know). */
+/* Punctuation as Markdown's emphasis rules see it: ASCII and the common CJK marks. */
+static bool
+is_punct(uint32_t cp)
+{
+	return (cp >= '!' && cp <= '/') || (cp >= ':' && cp <= '@') || (cp >= '[' && cp <= '`') ||
+	    (cp >= '{' && cp <= '~') || (cp >= 0xa1 && cp <= 0xbf) ||
+	    (cp >= 0x2010 && cp <= 0x205e) || (cp >= 0x3001 && cp <= 0x303f) ||
+	    (cp >= 0xfe10 && cp <= 0xfe6b) || (cp >= 0xff01 && cp <= 0xff0f) ||
+	    (cp >= 0xff1a && cp <= 0xff20) || (cp >= 0xff3b && cp <= 0xff40) ||
+	    (cp >= 0xff5b && cp <= 0xff65);
+}
+
+/* A letter, digit or ideograph: neither space nor punctuation (0: nothing). */
+static bool
+is_word(uint32_t cp)
+{
+	return cp != 0 && cp != ' ' && cp != '\t' && cp != 0x3000 && !is_punct(cp);
+}
+
+/* The first character of the markup at s, entities decoded; 0 for a tag or nothing. */
+static uint32_t
+first_char(const char *s, size_t len)
+{
+	uint32_t cp;
+	char ch;
+
+	if (len == 0 || *s == '<')
+		return 0;
+	if (*s == '&' && entity_at(s, &ch) > 0)
+		return (unsigned char)ch;
+	return utf8_decode(s, len, &cp) > 0 ? cp : 0xfffd;
+}
+
+/* The last character written on this line; 0 at its start. */
+static uint32_t
+last_char(const struct md *m)
+{
+	const char *d = buf_str(m->b);
+	size_t n = m->b->len, k = 1;
+	uint32_t cp;
+
+	if (m->line_start || n == 0)
+		return 0;
+	while (k < 4 && k < n && ((unsigned char)d[n - k] & 0xc0) == 0x80)
+		k++;
+	return utf8_decode(d + n - k, k, &cp) == k ? cp : 0xfffd;
+}
+
+/*
+ * A tag at s: what it becomes, and the bytes used (0: not a tag we know).
+ * Markdown opens emphasis before punctuation only after a space or more
+ * punctuation, and closes it after punctuation only before one ("是**“扶贫日”
+ * 方案**" stays literal): a space is put outside the mark where needed.
+ */
 static size_t
 md_tag(struct md *m, const char *s, size_t len)
 {
@@ -269,10 +322,21 @@ md_tag(struct md *m, const char *s, size_t len)
 
 		if (starts(s, len, spans[i].open) && starts(s + no, len - no, spans[i].close))
 			return no + nc;         /* empty: "****" alone would be a rule */
-		if (starts(s, len, spans[i].open) || starts(s, len, spans[i].close)) {
+		if (starts(s, len, spans[i].open)) {
+			if (is_punct(first_char(s + no, len - no)) && is_word(last_char(m)))
+				buf_puts(m->b, " ");
 			buf_puts(m->b, spans[i].mark);
 			m->line_start = false;
-			return starts(s, len, spans[i].open) ? no : nc;
+			return no;
+		}
+		if (starts(s, len, spans[i].close)) {
+			bool spaced = is_punct(last_char(m)) && is_word(first_char(s + nc, len - nc));
+
+			buf_puts(m->b, spans[i].mark);
+			if (spaced)
+				buf_puts(m->b, " ");
+			m->line_start = false;
+			return nc;
 		}
 	}
 	if (starts(s, len, "<code>")) {

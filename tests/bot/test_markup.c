@@ -7,8 +7,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "campaign/buf.h"
@@ -344,6 +346,110 @@ split_markdown_keeps_lines(void **state)
 	free(r);
 }
 
+#ifdef CMARK_BIN
+/*
+ * What a CommonMark reader (cmark, the reference implementation) makes of
+ * a Markdown rendering: the bot's formatting where it meant formatting, the
+ * user's text as typed everywhere else.
+ */
+static char *
+cmark_html(const char *md)
+{
+	char path[64], cmd[256], chunk[4096];
+	struct buf out;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/tmp/test_markup.%d.md", (int)getpid());
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(md, f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "%s --to html %s", CMARK_BIN, path);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	buf_init(&out, 1 << 20);
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		buf_append(&out, chunk, n);
+	assert_int_equal(pclose(f), 0);
+	unlink(path);
+	return buf_steal(&out);
+}
+
+static char *
+html_escaped(const char *s)
+{
+	struct buf b;
+
+	buf_init(&b, 1 << 20);
+	for (; *s != '\0'; s++) {
+		if (*s == '<')
+			buf_puts(&b, "&lt;");
+		else if (*s == '>')
+			buf_puts(&b, "&gt;");
+		else if (*s == '&')
+			buf_puts(&b, "&amp;");
+		else if (*s == '"')
+			buf_puts(&b, "&quot;");
+		else
+			buf_append(&b, s, 1);
+	}
+	return buf_steal(&b);
+}
+
+static void
+commonmark_reads_user_text_as_typed(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		char *m = markup_escape_dup(hostile[i]);
+		char *r = markup_render(m, MARKUP_MARKDOWN);
+		char *html = cmark_html(r), *want;
+		const char *typed = hostile[i];
+		struct buf p;
+
+		while (*typed == ' ')
+			typed++;
+		want = html_escaped(typed);
+		buf_init(&p, 1 << 20);
+		buf_printf(&p, "<p>%s</p>\n", want);
+		/* One plain paragraph: no heading, quote, list, rule, link, emphasis or code. */
+		assert_string_equal(html, buf_str(&p));
+		buf_free(&p);
+		free(want);
+		free(html);
+		free(r);
+		free(m);
+	}
+}
+
+static void
+commonmark_reads_our_formatting(void **state)
+{
+	char *r = markup_render(task_list, MARKUP_MARKDOWN);
+	char *html = cmark_html(r);
+
+	(void)state;
+	assert_string_equal(html,
+	    "<p><strong>市扶贫办</strong> 的任务(2项):</p>\n"
+	    "<ul>\n"
+	    "<li><strong>2.4</strong> 启动“百企帮百村”活动<br />\n"
+	    "10月17日截止,还有9天 · 60%</li>\n"
+	    "<li><strong>2.5</strong> 组织&lt;大走访&gt;</li>\n"
+	    "</ul>\n"
+	    "<p>发 /task 编号 查看详情。</p>\n");
+	free(html);
+	free(r);
+	/* Bold around CJK quotes, italics and code; lines stay lines. */
+	r = markup_render("我是<b>“扶贫日”</b>的助手\n<i>注意</i>:发<code>/bind 码</code>", MARKUP_MARKDOWN);
+	html = cmark_html(r);
+	assert_string_equal(html, "<p>我是 <strong>“扶贫日”</strong> 的助手<br />\n"
+	    "<em>注意</em>:发<code>/bind 码</code></p>\n");
+	free(html);
+	free(r);
+}
+#endif
+
 int
 main(void)
 {
@@ -361,6 +467,10 @@ main(void)
 		cmocka_unit_test(split_markdown_10k_line_in_bytes),
 		cmocka_unit_test(split_cjk_near_byte_limit),
 		cmocka_unit_test(split_markdown_keeps_lines),
+#ifdef CMARK_BIN
+		cmocka_unit_test(commonmark_reads_user_text_as_typed),
+		cmocka_unit_test(commonmark_reads_our_formatting),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
