@@ -150,7 +150,8 @@ md_char(struct md *m, uint32_t cp, const char *next, size_t len)
 	size_t n = 0;
 
 	if (cp == '\\' || cp == '*' || cp == '_' || cp == '`' || cp == '[' || cp == ']' ||
-	    cp == '<' || cp == '>' || cp == '~' || (cp == '&' && entity_like(next, len)) ||
+	    cp == '<' || cp == '>' || cp == '~' || cp == '|' ||
+	    (cp == '&' && entity_like(next, len)) ||
 	    (m->line_start && (cp == '#' || cp == '+' || cp == '-' || cp == '=')))
 		buf_append(m->b, "\\", 1);
 	buf_append(m->b, enc, utf8_encode(cp, enc));
@@ -486,7 +487,7 @@ md_plain(struct buf *b, const char *md)
 		}
 		for (size_t i = 0; i < len; i++) {
 			if (p[i] == '\\' && i + 1 < len && (unsigned char)p[i + 1] < 0x80 &&
-			    strchr("\\*_`[]<>~&#+-=.)", p[i + 1]) != NULL)
+			    strchr("\\*_`[]<>~|&#+-=.)", p[i + 1]) != NULL)
 				buf_append(b, &p[++i], 1);
 			else if (p[i] != '*' && p[i] != '`')
 				buf_append(b, &p[i], 1);

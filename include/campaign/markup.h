@@ -18,16 +18,18 @@
  * - MARKUP_HTML (Telegram, parse_mode=HTML): the markup itself, byte for byte.
  * - MARKUP_PLAIN (console, a refused markup): tags dropped, entities decoded.
  * - MARKUP_MARKDOWN (DingTalk, WeCom, Feishu): <b> as **..**, <i> as *..*,
- *   <code> as `..`, items as "- ", every break within a paragraph as two
- *   trailing spaces before "\n" (Markdown folds a bare "\n" inside a
- *   paragraph into a space; DingTalk's message-type page documents the break
- *   as "\n" with two spaces around it, and leading spaces mean nothing to
- *   Markdown, so the trailing pair is the part that counts), a blank line
- *   between a list and the text around it. Text is escaped with backslashes: \ * _ `
- *   [ ] < > ~ everywhere, & where it would start an entity, and at a line
- *   start # + - = and the dot of "1." (so user text never becomes a heading,
- *   a quote, a list or a rule); leading spaces of a plain line are dropped
- *   (four would make a code block).
+ *   <code> as `..`, items as "- ", a blank line between a list and the text
+ *   around it, and every other break as two trailing spaces before "\n"
+ *   (Markdown folds a bare "\n" inside a paragraph into a space; DingTalk's
+ *   message-type page documents the break as "\n" with two spaces around
+ *   it, and leading spaces mean nothing to Markdown, so the trailing pair is
+ *   the part that counts). A space goes outside an emphasis mark that would
+ *   otherwise touch CJK punctuation inside and a letter outside (Markdown
+ *   would not open or close it there). Text is escaped with backslashes:
+ *   \ * _ ` [ ] < > ~ | everywhere, & where it would start an entity, and
+ *   at a line start # + - = and the dot of "1." (so user text never becomes
+ *   a heading, a quote, a list, a table or a rule); leading spaces of a
+ *   plain line are dropped (four would make a code block).
  * Every rendering turns invalid UTF-8 into U+FFFD.
  */
 #ifndef CAMPAIGN_MARKUP_H

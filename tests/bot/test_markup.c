@@ -185,7 +185,7 @@ static const char *const hostile[] = {
 	"# 不是标题", "> 不是引用", "- 不是列表", "+ 也不是", "1. 不是编号", "2) 也不是",
 	"=====", "---", "*不粗* **也不粗** _不斜_ __x__", "[不是链接](http://x.cn) ![图](y)",
 	"`不是代码` ~~不删~~ &copy; &#42; a&b", "反斜杠 \\ 和 \\* 原样", "<font color=red>红</font>",
-	"    四个空格不是代码块", "2.4 任务编号照常",
+	"    四个空格不是代码块", "2.4 任务编号照常", "|a|b|", "|-|-|",
 };
 
 static void
@@ -202,9 +202,9 @@ render_markdown_escapes_user_text(void **state)
 		assert_true(r[0] == '\\' || (unsigned char)r[0] >= 0x80 ||
 		    (r[0] >= '0' && r[0] <= '9' && strchr(r, '\\') != NULL) ||
 		    strncmp(r, "2.4", 3) == 0 || strncmp(r, "反", 3) == 0);
-		/* ... nor anywhere: every * _ [ ] ` < > ~ follows a backslash. */
+		/* ... nor anywhere: every * _ [ ] ` < > ~ | follows a backslash. */
 		for (const char *p = r; *p != '\0'; p++)
-			if (strchr("*_[]`<>~", *p) != NULL)
+			if (strchr("*_[]`<>~|", *p) != NULL)
 				assert_true(p > r && p[-1] == '\\');
 		/* And the reader sees the text as typed (leading spaces aside). */
 		while (*want == ' ')
