@@ -174,14 +174,15 @@ good_start(const char *s)
 }
 
 static void
-md_push(struct pieces *ps, const struct spans *opened, const char *s, size_t len,
-    const struct spans *closing)
+md_push(struct pieces *ps, const struct spans *opened, const char *lead, const char *s,
+    size_t len, const struct spans *closing)
 {
 	struct buf b;
 
 	buf_init(&b, SIZE_MAX / 2);
 	for (size_t i = 0; i < opened->n; i++)
 		buf_puts(&b, span_mark(opened->open[i]));
+	buf_puts(&b, lead);
 	buf_append(&b, s, len);
 	for (size_t i = closing->n; i-- > 0;)
 		buf_puts(&b, span_mark(closing->open[i]));
@@ -199,8 +200,21 @@ md_split_line(struct pieces *ps, const char *s, size_t len, size_t max,
 
 	while (off < len) {
 		struct spans st = open, at_cut = open, at_good = open;
-		size_t used = 0, p = off, cut = off, good = off;
+		size_t used = 0, p, cut, good;
+		const char *lead = "";
 
+		if (off > 0) {
+			/*
+			 * The rest of a cut line starts a line of its own: no leading
+			 * spaces (four make a code block), and a # + - = there escaped.
+			 */
+			while (off < len && (s[off] == ' ' || s[off] == '\t'))
+				off++;
+			if (open.n == 0 && off < len && strchr("#+-=", s[off]) != NULL)
+				lead = "\\";
+		}
+		p = cut = good = off;
+		used = strlen(lead);
 		for (size_t i = 0; i < open.n; i++)
 			used += strlen(span_mark(open.open[i]));
 		while (p < len) {
@@ -225,14 +239,14 @@ md_split_line(struct pieces *ps, const char *s, size_t len, size_t max,
 			}
 		}
 		if (p >= len) {
-			md_push(ps, &open, s + off, len - off, &(struct spans){ .n = 0 });
+			md_push(ps, &open, lead, s + off, len - off, &(struct spans){ .n = 0 });
 			return;
 		}
 		if (good > off + (cut - off) / 2) {
 			cut = good;
 			at_cut = at_good;
 		}
-		md_push(ps, &open, s + off, cut - off, &at_cut);
+		md_push(ps, &open, lead, s + off, cut - off, &at_cut);
 		open = at_cut;
 		off = cut;
 	}

@@ -448,6 +448,40 @@ commonmark_reads_our_formatting(void **state)
 	free(html);
 	free(r);
 }
+/* Every piece of a long line cut for a byte limit still reads as text. */
+static void
+commonmark_reads_cut_pieces_as_text(void **state)
+{
+	struct buf b;
+	char **pieces, *m, *r;
+	size_t n;
+
+	(void)state;
+	buf_init(&b, 1 << 20);
+	for (int i = 0; i < 300; i++)
+		buf_puts(&b, i % 2 ? "- # 1. 第一项    ======    " : "> +      ---  <b>粗</b> ");
+	m = markup_escape_dup(buf_str(&b));
+	r = markup_render(m, MARKUP_MARKDOWN);
+	n = markup_split_rendered(r, MARKUP_MARKDOWN, 200, MARKUP_UNIT_BYTES, &pieces);
+	assert_true(n >= 20);
+	for (size_t i = 0; i < n; i++) {
+		char *html = cmark_html(pieces[i]);
+
+		assert_true(strlen(pieces[i]) <= 200);
+		assert_int_equal(strncmp(html, "<p>", 3), 0);
+		assert_null(strstr(html, "<ul>"));
+		assert_null(strstr(html, "<ol>"));
+		assert_null(strstr(html, "<h"));
+		assert_null(strstr(html, "<pre>"));
+		assert_null(strstr(html, "<blockquote>"));
+		assert_null(strstr(html, "<strong>"));  /* the user's <b> is text */
+		free(html);
+	}
+	markup_pieces_free(pieces, n);
+	free(r);
+	free(m);
+	buf_free(&b);
+}
 #endif
 
 int
@@ -470,6 +504,7 @@ main(void)
 #ifdef CMARK_BIN
 		cmocka_unit_test(commonmark_reads_user_text_as_typed),
 		cmocka_unit_test(commonmark_reads_our_formatting),
+		cmocka_unit_test(commonmark_reads_cut_pieces_as_text),
 #endif
 	};
 
