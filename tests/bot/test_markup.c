@@ -460,6 +460,8 @@ commonmark_reads_cut_pieces_as_text(void **state)
 	buf_init(&b, 1 << 20);
 	for (int i = 0; i < 300; i++)
 		buf_puts(&b, i % 2 ? "- # 1. 第一项    ======    " : "> +      ---  <b>粗</b> ");
+	for (int i = 0; i < 300; i++)         /* nowhere a letter to cut before */
+		buf_puts(&b, "- # = + ");
 	m = markup_escape_dup(buf_str(&b));
 	r = markup_render(m, MARKUP_MARKDOWN);
 	n = markup_split_rendered(r, MARKUP_MARKDOWN, 200, MARKUP_UNIT_BYTES, &pieces);
