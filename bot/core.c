@@ -239,7 +239,7 @@ ctx_intent_unit(struct ctx *c, const struct intent *in, ssize_t *unit)
 	*unit = in->unit;
 	if (*unit >= 0)
 		return 0;
-	if (*in->rest != '\0' && in->cmd != &cmd_countdown_entry) {
+	if (*in->rest != '\0') {
 		struct unit_lookup lk;
 
 		units_lookup_normalized(c->plan, in->rest, &lk);
