@@ -68,9 +68,12 @@ listed(const char *const *names, const char *name)
 static const struct cmd_entry *
 by_slash_name(const char *name)
 {
-	for (size_t i = 0; i < NELEM(cmd_table); i++)
-		if (strcmp(cmd_table[i]->name, name) == 0 || listed(cmd_table[i]->aliases, name))
-			return cmd_table[i];
+	for (size_t i = 0; i < NELEM(cmd_table); i++) {
+		const struct cmd_entry *e = cmd_table[i];
+
+		if (strcmp(e->name, name) == 0 || listed(e->aliases, name))
+			return e;
+	}
 	return NULL;
 }
 
@@ -163,8 +166,8 @@ allowed(struct ctx *c, const struct cmd_entry *e)
 		return false;
 	}
 	if (e->needs_plan && c->plan == NULL) {
-		buf_puts(&c->out, e->no_plan != NULL ? e->no_plan :
-		    "还没有加载活动方案,暂时无法查询。请管理员运行 campaignctl plan load 方案.json。");
+		buf_puts(&c->out, e->no_plan != NULL ? e->no_plan : "还没有加载活动方案,暂时无法查询。"
+		    "请管理员运行 campaignctl plan load 方案.json。");
 		return false;
 	}
 	return true;

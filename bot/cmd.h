@@ -28,14 +28,14 @@ enum cmd_who {
 
 struct cmd_entry {
 	const char *name;               /* the slash name, "tasks" */
-	const char *const *aliases;     /* more slash names ("start"); NULL-terminated or NULL */
+	const char *const *aliases;     /* more slash names ("start"), NULL-terminated; or NULL */
 	const char *const *words;       /* Chinese words, simplified (input is normalized) */
 	enum cmd_who who;
 	const char *refusal;            /* the answer to someone who may not use it */
 	bool needs_plan;
 	const char *no_plan;            /* the answer without a plan; NULL: the common one */
-	const char *usage_error;        /* the answer when the arguments are missing; NULL: optional */
-	const char *usage;              /* its line in /help, "/tasks 市扶贫办"; NULL: not listed */
+	const char *usage_error;        /* the answer to no arguments; NULL: they are optional */
+	const char *usage;              /* its /help line, "/tasks 市扶贫办"; NULL: not listed */
 	const char *help;               /* ... and what it does */
 	const char *admin_usage;        /* what admins may do more, shown to them in /help */
 	/* 0 (the reply written to c->out) or -1 on a store error. */
