@@ -446,6 +446,15 @@ md_render(struct buf *b, const char *markup)
 	}
 }
 
+/* An owned copy with invalid UTF-8 replaced (valid text, the usual case, copied at once). */
+static char *
+valid_dup(const char *s)
+{
+	size_t len = strlen(s);
+
+	return utf8_valid(s, len) ? xstrdup(s) : utf8_sanitize(s, len);
+}
+
 char *
 markup_render(const char *markup, enum markup_format f)
 {
@@ -454,7 +463,7 @@ markup_render(const char *markup, enum markup_format f)
 
 	switch (f) {
 	case MARKUP_HTML:
-		return utf8_sanitize(markup, strlen(markup));
+		return valid_dup(markup);
 	case MARKUP_MARKDOWN:
 		buf_init(&b, SIZE_MAX / 2);
 		md_render(&b, markup);
@@ -463,7 +472,7 @@ markup_render(const char *markup, enum markup_format f)
 		break;
 	}
 	plain = markup_to_plain(markup);
-	out = utf8_sanitize(plain, strlen(plain));
+	out = valid_dup(plain);
 	free(plain);
 	return out;
 }
