@@ -482,6 +482,7 @@ static void
 md_plain(struct buf *b, const char *md)
 {
 	const char *p = md;
+	bool code = false;
 
 	for (;;) {
 		const char *nl = strchr(p, '\n');
@@ -495,12 +496,17 @@ md_plain(struct buf *b, const char *md)
 			len -= 2;
 		}
 		for (size_t i = 0; i < len; i++) {
-			if (p[i] == '\\' && i + 1 < len && (unsigned char)p[i + 1] < 0x80 &&
+			if (p[i] == '`')
+				code = !code;   /* a code span: its text as it is */
+			else if (code)
+				buf_append(b, &p[i], 1);
+			else if (p[i] == '\\' && i + 1 < len && (unsigned char)p[i + 1] < 0x80 &&
 			    strchr("\\*_`[]<>~|&#+-=.)", p[i + 1]) != NULL)
 				buf_append(b, &p[++i], 1);
-			else if (p[i] != '*' && p[i] != '`')
+			else if (p[i] != '*')
 				buf_append(b, &p[i], 1);
 		}
+		code = false;
 		if (nl == NULL)
 			break;
 		buf_puts(b, "\n");

@@ -178,6 +178,10 @@ render_markdown(void **state)
 	    MARKUP_MARKDOWN);
 	assert_string_equal(r, "第一行  \n第二行\n\n新段落 *斜* `/bind 码`");
 	free(r);
+	/* Back to text (after a refusal): marks and escapes undone, code spans as they are. */
+	r = markup_rendered_plain("- **2.4** \\*粗\\* `a*b\\c`  \n  第二行", MARKUP_MARKDOWN);
+	assert_string_equal(r, "• 2.4 *粗* a*b\\c\n  第二行");
+	free(r);
 }
 
 /* User text that would be Markdown if it were not escaped. */
