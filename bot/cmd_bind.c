@@ -10,8 +10,8 @@
 #include "campaign/log.h"
 #include "core.h"
 
-int
-cmd_bind(struct ctx *c, const char *args)
+static int
+redeem(struct ctx *c, const char *args)
 {
 	const struct chat_event *ev = c->ev;
 	enum invite_result r;
@@ -19,11 +19,6 @@ cmd_bind(struct ctx *c, const char *args)
 	ssize_t unit;
 	char logbuf[64];
 
-	if (*args == '\0') {
-		buf_puts(&c->out, "请发送 /bind 邀请码,例如 /bind ABCDE-FGHJK。"
-		    "邀请码由活动办公室发放,每个只能用一次。");
-		return 0;
-	}
 	if (ev->user_id == NULL) {
 		buf_puts(&c->out, "无法识别发送者,不能绑定。");
 		return 0;
@@ -72,3 +67,13 @@ cmd_bind(struct ctx *c, const char *args)
 	}
 	return -1;
 }
+
+static const char *const bind_words[] = { "绑定", NULL };
+
+const struct cmd_entry cmd_bind_entry = {
+	.name = "bind", .words = bind_words,
+	.usage_error = "请发送 /bind 邀请码,例如 /bind ABCDE-FGHJK。"
+	    "邀请码由活动办公室发放,每个只能用一次。",
+	.usage = "/bind 邀请码", .help = "绑定到你的单位",
+	.exec = redeem,
+};

@@ -36,7 +36,7 @@ separator_len(const char *p)
 }
 
 /*
- * The arguments as typed, the way parse_command found them in the
+ * The arguments as typed, the way cmd_parse found them in the
  * normalized text: "/broadcast 明天…", "/broadcast明天…", "廣播:明天…",
  * "/廣播 明天…" (the driver already dropped a "@ourbot" suffix).
  */
@@ -68,28 +68,17 @@ raw_args(const char *raw)
 	return p;
 }
 
-int
-cmd_broadcast(struct ctx *c, const char *args)
+static int
+broadcast(struct ctx *c, const char *args)
 {
 	struct broadcast_request rq = { 0 };
 	struct broadcast_sent sent;
 	char err[256], *text = NULL;
 	int rc = 0;
 
-	if (!c->admin) {
-		buf_puts(&c->out, "只有活动管理员可以发送广播。");
-		return 0;
-	}
-	if (c->plan == NULL) {
-		buf_puts(&c->out, "还没有加载活动方案,暂时不能发送广播。"
-		    "请先运行 campaignctl plan load 方案.json。");
-		return 0;
-	}
 	rq.text = c->raw != NULL ? raw_args(c->raw) : args;
 	if (broadcast_text_clean(rq.text, &text, err, sizeof(err)) < 0) {
-		if (*args == '\0')
-			buf_puts(&c->out, "请写上广播内容,例如 /broadcast 明天上午9点召开推进会。");
-		else if (utf8_utf16_units(rq.text) > BROADCAST_TEXT_MAX_UNITS)
+		if (utf8_utf16_units(rq.text) > BROADCAST_TEXT_MAX_UNITS)
 			buf_printf(&c->out, "广播内容太长了(%zu字)。一条广播要能放进一条消息,"
 			    "请控制在%d字以内。", utf8_chars(rq.text), BROADCAST_TEXT_MAX_UNITS);
 		else
@@ -119,3 +108,15 @@ out:
 	free(text);
 	return rc;
 }
+
+static const char *const broadcast_words[] = { "广播", NULL };
+
+const struct cmd_entry cmd_broadcast_entry = {
+	.name = "broadcast", .words = broadcast_words,
+	.who = CMD_ADMIN, .refusal = "只有活动管理员可以发送广播。",
+	.needs_plan = true,
+	.no_plan = "还没有加载活动方案,暂时不能发送广播。请先运行 campaignctl plan load 方案.json。",
+	.usage_error = "请写上广播内容,例如 /broadcast 明天上午9点召开推进会。",
+	.usage = "/broadcast 内容", .help = "向订阅的群和已绑定单位的用户发送广播",
+	.exec = broadcast,
+};

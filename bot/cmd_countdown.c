@@ -4,8 +4,8 @@
 #include "campaign/snapshot.h"
 #include "core.h"
 
-int
-cmd_countdown(struct ctx *c, const char *args)
+static int
+countdown(struct ctx *c, const char *args)
 {
 	const struct progress *p = ctx_progress(c);
 	struct summary s;
@@ -37,3 +37,18 @@ cmd_countdown(struct ctx *c, const char *args)
 	buf_printf(&c->out, "。\n%zu项单位责任中已有%zu项汇报。", s.npairs, s.npairs_reported);
 	return 0;
 }
+
+static int
+ask_countdown(struct ctx *c, const struct intent *in)
+{
+	(void)in;
+	return countdown(c, "");
+}
+
+static const char *const countdown_words[] = { "倒计时", NULL };
+
+const struct cmd_entry cmd_countdown_entry = {
+	.name = "countdown", .words = countdown_words, .needs_plan = true,
+	.usage = "/countdown", .help = "距关键日期还有几天、总体进度",
+	.exec = countdown, .ask = ask_countdown,
+};

@@ -1,4 +1,7 @@
-/* /start, /help (帮助) and /whoami: what the bot does, and who it thinks you are. */
+/*
+ * /start, /help (帮助) and /whoami (我是谁): what the bot does (the command
+ * list comes from the table, cmd.c), and who it thinks you are.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -24,11 +27,11 @@ looks_like_invite(const char *s)
 	return n == 10;
 }
 
-int
-cmd_help(struct ctx *c, const char *args)
+static int
+help(struct ctx *c, const char *args)
 {
 	if (looks_like_invite(args))
-		return cmd_bind(c, args);
+		return cmd_bind_entry.exec(c, args);
 	if (c->plan != NULL) {
 		buf_puts(&c->out, "我是<b>");
 		answer_text(&c->out, c->plan->title);
@@ -36,26 +39,28 @@ cmd_help(struct ctx *c, const char *args)
 	} else {
 		buf_puts(&c->out, "我是活动方案的进度助手。");
 	}
-	buf_puts(&c->out, "可以这样问我:\n"
-	    "/tasks 市扶贫办 — 单位的任务和进度\n"
-	    "/task 2.4 — 一项任务的详情(也可以发“百企帮百村进度如何”)\n"
-	    "/due 7 — 7天内截止的任务\n"
-	    "/overdue — 已逾期的任务\n"
-	    "/countdown — 距关键日期还有几天、总体进度\n"
-	    "/report 2.4 60% 说明 — 汇报本单位进度(完成写 done)\n"
-	    "/bind 邀请码 — 绑定到你的单位\n"
-	    "/whoami — 查看绑定情况\n"
-	    "/subscribe — 接收活动广播和截止提醒\n"
-	    "中文也行:帮助、绑定、任务、查询、截止、逾期、汇报、倒计时、订阅,"
-	    "或直接问“本周截止”“市扶贫办有哪些任务”。");
-	if (c->admin)
-		buf_puts(&c->out, "\n管理员:/report 2.4 单位名 60% 可替任一单位汇报;"
-		    "/broadcast 内容 — 向订阅的群和已绑定单位的用户发送广播。");
+	buf_puts(&c->out, "可以这样问我:\n");
+	cmd_help_list(&c->out, c->admin);
 	return 0;
 }
 
-int
-cmd_whoami(struct ctx *c, const char *args)
+static int
+ask_help(struct ctx *c, const struct intent *in)
+{
+	(void)in;
+	return help(c, "");
+}
+
+static const char *const help_aliases[] = { "start", NULL };
+static const char *const help_words[] = { "帮助", NULL };
+
+const struct cmd_entry cmd_help_entry = {
+	.name = "help", .aliases = help_aliases, .words = help_words,
+	.exec = help, .ask = ask_help,
+};
+
+static int
+whoami(struct ctx *c, const char *args)
 {
 	const struct chat_event *ev = c->ev;
 
@@ -90,3 +95,11 @@ cmd_whoami(struct ctx *c, const char *args)
 		buf_puts(&c->out, "\n身份:活动管理员");
 	return 0;
 }
+
+static const char *const whoami_words[] = { "我是谁", NULL };
+
+const struct cmd_entry cmd_whoami_entry = {
+	.name = "whoami", .words = whoami_words,
+	.usage = "/whoami", .help = "查看绑定情况",
+	.exec = whoami,
+};

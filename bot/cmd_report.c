@@ -85,8 +85,8 @@ confirm(struct ctx *c, const struct plan_task *t, size_t task, size_t unit,
 		buf_puts(&c->out, "\n🎉 各负责单位都已完成这项任务。");
 }
 
-int
-cmd_report(struct ctx *c, const char *args)
+static int
+report(struct ctx *c, const char *args)
 {
 	const struct chat_event *ev = c->ev;
 	struct report_args ra;
@@ -161,3 +161,16 @@ out:
 	report_args_clear(&ra);
 	return rc;
 }
+
+static const char *const report_words[] = { "汇报", NULL };
+
+/*
+ * Anyone may try: who may report depends on the unit (the user's own, or
+ * any unit for an admin), which only the arguments tell (reporting_unit).
+ */
+const struct cmd_entry cmd_report_entry = {
+	.name = "report", .words = report_words, .needs_plan = true,
+	.usage = "/report 2.4 60% 说明", .help = "汇报本单位进度(完成写 done)",
+	.admin_usage = "/report 2.4 单位名 60% 可替任一单位汇报",
+	.exec = report,
+};

@@ -7,23 +7,11 @@
 #include "campaign/chats.h"
 #include "core.h"
 
-static bool
-may_switch(struct ctx *c)
-{
-	if (c->admin || c->user_unit >= 0)
-		return true;
-	buf_puts(&c->out, "只有绑定了单位的用户或活动管理员可以设置订阅。"
-	    "请先发送 /bind 邀请码。");
-	return false;
-}
-
 static int
 set(struct ctx *c, bool on)
 {
 	const char *where = c->group ? "本群" : "你";
 
-	if (!may_switch(c))
-		return 0;
 	if (chats_set_subscribed(c->store, c->platform, c->ev->chat_id, on, c->now) < 0)
 		return -1;
 	if (on)
@@ -34,16 +22,34 @@ set(struct ctx *c, bool on)
 	return 0;
 }
 
-int
-cmd_subscribe(struct ctx *c, const char *args)
+static int
+subscribe(struct ctx *c, const char *args)
 {
 	(void)args;
 	return set(c, true);
 }
 
-int
-cmd_unsubscribe(struct ctx *c, const char *args)
+static int
+unsubscribe(struct ctx *c, const char *args)
 {
 	(void)args;
 	return set(c, false);
 }
+
+#define SUBSCRIBE_REFUSAL "只有绑定了单位的用户或活动管理员可以设置订阅。请先发送 /bind 邀请码。"
+
+static const char *const subscribe_words[] = { "订阅", NULL };
+static const char *const unsubscribe_words[] = { "取消订阅", "退订", NULL };
+
+const struct cmd_entry cmd_subscribe_entry = {
+	.name = "subscribe", .words = subscribe_words,
+	.who = CMD_BOUND_OR_ADMIN, .refusal = SUBSCRIBE_REFUSAL,
+	.usage = "/subscribe", .help = "接收活动广播和截止提醒",
+	.exec = subscribe,
+};
+
+const struct cmd_entry cmd_unsubscribe_entry = {
+	.name = "unsubscribe", .words = unsubscribe_words,
+	.who = CMD_BOUND_OR_ADMIN, .refusal = SUBSCRIBE_REFUSAL,
+	.exec = unsubscribe,
+};

@@ -17,19 +17,17 @@
 #define HISTORY_SHOWN 3
 #define DETAIL_CHARS 80
 
-int
-cmd_task(struct ctx *c, const char *args)
+static int show(struct ctx *c, size_t task);
+
+static int
+task(struct ctx *c, const char *args)
 {
 	size_t found[INTENT_MAX_TASKS];
 	size_t n;
 
-	if (*args == '\0') {
-		buf_puts(&c->out, "请告诉我任务编号或名称,例如 /task 2.4 或 /task 百企帮百村。");
-		return 0;
-	}
 	n = parse_find_tasks(c->plan, c->tw, args, found, INTENT_MAX_TASKS);
 	if (n == 1)
-		return cmd_task_show(c, found[0]);
+		return show(c, found[0]);
 	if (n == 0) {
 		buf_puts(&c->out, "没有找到与“");
 		answer_text(&c->out, args);
@@ -94,8 +92,8 @@ history(struct ctx *c, const struct report_row *rows, size_t n)
 	}
 }
 
-int
-cmd_task_show(struct ctx *c, size_t task)
+static int
+show(struct ctx *c, size_t task)
 {
 	const struct progress *p = ctx_progress(c);
 	const struct plan_task *t = &c->plan->tasks[task];
@@ -147,3 +145,28 @@ cmd_task_show(struct ctx *c, size_t task)
 	report_rows_free(rows, nrows);
 	return 0;
 }
+
+/* "百企帮百村进度如何": the one task the words name, or the ones they might. */
+static int
+ask_task(struct ctx *c, const struct intent *in)
+{
+	if (in->ntasks == 1)
+		return show(c, in->tasks[0]);
+	buf_printf(&c->out, "找到%zu项相关任务,请发编号查看,例如 /task %s:\n", in->ntasks,
+	    c->plan->tasks[in->tasks[0]].id);
+	for (size_t i = 0; i < in->ntasks; i++) {
+		buf_puts(&c->out, "• ");
+		answer_task_title(&c->out, &c->plan->tasks[in->tasks[i]]);
+		buf_puts(&c->out, "\n");
+	}
+	return 0;
+}
+
+static const char *const task_words[] = { "查询", NULL };
+
+const struct cmd_entry cmd_task_entry = {
+	.name = "task", .words = task_words, .needs_plan = true,
+	.usage_error = "请告诉我任务编号或名称,例如 /task 2.4 或 /task 百企帮百村。",
+	.usage = "/task 2.4", .help = "一项任务的详情(也可以发“百企帮百村进度如何”)",
+	.exec = task, .ask = ask_task,
+};

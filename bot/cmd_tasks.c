@@ -13,24 +13,28 @@
 #include "campaign/xmalloc.h"
 #include "core.h"
 
-int
-cmd_tasks(struct ctx *c, const char *args)
+static int tasks_of(struct ctx *c, ssize_t unit);
+static int due_within(struct ctx *c, int days, ssize_t unit);
+static int overdue_of(struct ctx *c, ssize_t unit);
+
+static int
+tasks(struct ctx *c, const char *args)
 {
 	ssize_t unit;
 
 	if (*args != '\0') {
 		unit = ctx_find_unit(c, args);
-		return unit < 0 ? 0 : cmd_tasks_of(c, unit);
+		return unit < 0 ? 0 : tasks_of(c, unit);
 	}
 	if (c->user_unit >= 0)
-		return cmd_tasks_of(c, c->user_unit);
+		return tasks_of(c, c->user_unit);
 	buf_puts(&c->out, "请告诉我是哪个单位,例如 /tasks 市扶贫办。\n"
 	    "用 /bind 邀请码 绑定单位后,直接发 /tasks 就能看本单位的任务。");
 	return 0;
 }
 
-int
-cmd_tasks_of(struct ctx *c, ssize_t unit)
+static int
+tasks_of(struct ctx *c, ssize_t unit)
 {
 	const struct progress *p = ctx_progress(c);
 	struct agenda_filter f;
@@ -68,8 +72,8 @@ cmd_tasks_of(struct ctx *c, ssize_t unit)
 	return 0;
 }
 
-int
-cmd_due(struct ctx *c, const char *args)
+static int
+due(struct ctx *c, const char *args)
 {
 	int days = 7;
 
@@ -89,7 +93,7 @@ cmd_due(struct ctx *c, const char *args)
 			return 0;
 		}
 	}
-	return cmd_due_within(c, days, -1);
+	return due_within(c, days, -1);
 }
 
 /* Moves the items of unit to the front, keeping the order otherwise. */
@@ -122,8 +126,8 @@ select_for_unit(struct ctx *c, const struct progress *p, struct agenda_filter *f
 	return agenda_select(c->plan, p, c->today, f, items);
 }
 
-int
-cmd_due_within(struct ctx *c, int days, ssize_t unit)
+static int
+due_within(struct ctx *c, int days, ssize_t unit)
 {
 	const struct progress *p = ctx_progress(c);
 	struct agenda_filter f;
@@ -178,18 +182,18 @@ cmd_due_within(struct ctx *c, int days, ssize_t unit)
 	return 0;
 }
 
-int
-cmd_overdue(struct ctx *c, const char *args)
+static int
+overdue(struct ctx *c, const char *args)
 {
 	ssize_t unit = -1;
 
 	if (*args != '\0' && (unit = ctx_find_unit(c, args)) < 0)
 		return 0;
-	return cmd_overdue_of(c, unit);
+	return overdue_of(c, unit);
 }
 
-int
-cmd_overdue_of(struct ctx *c, ssize_t unit)
+static int
+overdue_of(struct ctx *c, ssize_t unit)
 {
 	const struct progress *p = ctx_progress(c);
 	struct agenda_filter f;
@@ -231,3 +235,57 @@ cmd_overdue_of(struct ctx *c, ssize_t unit)
 	free(items);
 	return 0;
 }
+
+/* ---- free text: "市扶贫办有哪些任务", "本周截止", "有哪些逾期的" ---- */
+
+static int
+ask_tasks(struct ctx *c, const struct intent *in)
+{
+	ssize_t unit;
+
+	if (ctx_intent_unit(c, in, &unit) < 0)
+		return 0;
+	return unit >= 0 ? tasks_of(c, unit) : tasks(c, "");
+}
+
+static int
+ask_due(struct ctx *c, const struct intent *in)
+{
+	ssize_t unit;
+
+	if (ctx_intent_unit(c, in, &unit) < 0)
+		return 0;
+	return due_within(c, in->days, in->unit >= 0 || in->mine ? unit : -1);
+}
+
+static int
+ask_overdue(struct ctx *c, const struct intent *in)
+{
+	ssize_t unit;
+
+	if (ctx_intent_unit(c, in, &unit) < 0)
+		return 0;
+	return overdue_of(c, in->unit >= 0 || in->mine ? unit : -1);
+}
+
+static const char *const tasks_words[] = { "任务", NULL };
+static const char *const due_words[] = { "截止", NULL };
+static const char *const overdue_words[] = { "逾期", NULL };
+
+const struct cmd_entry cmd_tasks_entry = {
+	.name = "tasks", .words = tasks_words, .needs_plan = true,
+	.usage = "/tasks 市扶贫办", .help = "单位的任务和进度",
+	.exec = tasks, .ask = ask_tasks,
+};
+
+const struct cmd_entry cmd_due_entry = {
+	.name = "due", .words = due_words, .needs_plan = true,
+	.usage = "/due 7", .help = "7天内截止的任务",
+	.exec = due, .ask = ask_due,
+};
+
+const struct cmd_entry cmd_overdue_entry = {
+	.name = "overdue", .words = overdue_words, .needs_plan = true,
+	.usage = "/overdue", .help = "已逾期的任务",
+	.exec = overdue, .ask = ask_overdue,
+};

@@ -1,8 +1,9 @@
 /*
  * The core's entry: one message event in, replies queued in the chat outbox.
  * It keeps the plan (reloaded when another process changed the database),
- * decides who is asking (bound unit, admin), reads the text as a command or
- * as free text and hands it to a cmd_<name>.c handler. Nothing here knows a
+ * decides who is asking (bound unit, admin), reads the text as a command
+ * (the table in cmd.c), a report or free text mapped onto a command, and
+ * hands it to that command's handler in its cmd_<name>.c. Nothing here knows a
  * platform: ids are text, replies are chat markup, the driver does the rest.
  */
 #include "core.h"
@@ -212,59 +213,7 @@ ctx_find_unit(struct ctx *c, const char *name)
 	return -1;
 }
 
-/* ---- dispatch ---- */
-
-static bool
-needs_plan(enum ask_kind k)
-{
-	return k == ASK_TASKS || k == ASK_TASK || k == ASK_DUE || k == ASK_OVERDUE ||
-	    k == ASK_REPORT || k == ASK_COUNTDOWN;
-}
-
-static int
-run_command(struct ctx *c, const struct command *cmd)
-{
-	if (needs_plan(cmd->kind) && c->plan == NULL) {
-		buf_puts(&c->out, "还没有加载活动方案,暂时无法查询。"
-		    "请管理员运行 campaignctl plan load 方案.json。");
-		return 0;
-	}
-	switch (cmd->kind) {
-	case ASK_HELP:
-		return cmd_help(c, cmd->args);
-	case ASK_BIND:
-		return cmd_bind(c, cmd->args);
-	case ASK_WHOAMI:
-		return cmd_whoami(c, cmd->args);
-	case ASK_TASKS:
-		return cmd_tasks(c, cmd->args);
-	case ASK_TASK:
-		return cmd_task(c, cmd->args);
-	case ASK_DUE:
-		return cmd_due(c, cmd->args);
-	case ASK_OVERDUE:
-		return cmd_overdue(c, cmd->args);
-	case ASK_REPORT:
-		return cmd_report(c, cmd->args);
-	case ASK_COUNTDOWN:
-		return cmd_countdown(c, cmd->args);
-	case ASK_SUBSCRIBE:
-		return cmd_subscribe(c, cmd->args);
-	case ASK_UNSUBSCRIBE:
-		return cmd_unsubscribe(c, cmd->args);
-	case ASK_BROADCAST:
-		return cmd_broadcast(c, cmd->args);
-	case ASK_UNKNOWN_COMMAND:
-	case ASK_NONE:
-		break;
-	}
-	if (c->group)
-		return 0;       /* "/foo" in a group is probably another bot's */
-	buf_puts(&c->out, "没有 ");
-	answer_text(&c->out, cmd->word);
-	buf_puts(&c->out, " 这个命令。发 /help 查看可以用的命令。");
-	return 0;
-}
+/* ---- understanding ---- */
 
 static void
 hint(struct ctx *c, const char *text)
@@ -284,14 +233,13 @@ hint(struct ctx *c, const char *text)
 	    "发 /help 查看全部用法。");
 }
 
-/* The unit a free-text question is about: named, "mine", or asked for. */
-static int
-free_text_unit(struct ctx *c, const struct intent *in, ssize_t *unit)
+int
+ctx_intent_unit(struct ctx *c, const struct intent *in, ssize_t *unit)
 {
 	*unit = in->unit;
 	if (*unit >= 0)
 		return 0;
-	if (*in->rest != '\0' && in->kind != ASK_COUNTDOWN) {
+	if (*in->rest != '\0') {
 		struct unit_lookup lk;
 
 		units_lookup_normalized(c->plan, in->rest, &lk);
@@ -308,11 +256,11 @@ free_text_unit(struct ctx *c, const struct intent *in, ssize_t *unit)
 	return 0;
 }
 
+/* A question in words, answered by the command parse_intent mapped it to. */
 static int
 free_text(struct ctx *c, const char *text)
 {
 	struct intent in;
-	ssize_t unit;
 	int rc = 0;
 
 	if (c->plan == NULL) {
@@ -321,55 +269,17 @@ free_text(struct ctx *c, const char *text)
 		return 0;
 	}
 	parse_intent(c->plan, c->tw, text, c->today, &in);
-	switch (in.kind) {
-	case ASK_TASK:
-		if (in.ntasks == 1) {
-			rc = cmd_task_show(c, in.tasks[0]);
-			break;
-		}
-		buf_printf(&c->out, "找到%zu项相关任务,请发编号查看,例如 /task %s:\n", in.ntasks,
-		    c->plan->tasks[in.tasks[0]].id);
-		for (size_t i = 0; i < in.ntasks; i++) {
-			buf_puts(&c->out, "• ");
-			answer_task_title(&c->out, &c->plan->tasks[in.tasks[i]]);
-			buf_puts(&c->out, "\n");
-		}
-		break;
-	case ASK_OVERDUE:
-		if (free_text_unit(c, &in, &unit) == 0)
-			rc = cmd_overdue_of(c, in.unit >= 0 || in.mine ? unit : -1);
-		break;
-	case ASK_DUE:
-		if (free_text_unit(c, &in, &unit) == 0)
-			rc = cmd_due_within(c, in.days, in.unit >= 0 || in.mine ? unit : -1);
-		break;
-	case ASK_TASKS:
-		if (free_text_unit(c, &in, &unit) < 0)
-			break;
-		if (unit >= 0)
-			rc = cmd_tasks_of(c, unit);
-		else
-			rc = cmd_tasks(c, "");
-		break;
-	case ASK_COUNTDOWN:
-		rc = cmd_countdown(c, "");
-		break;
-	case ASK_HELP:
-		rc = cmd_help(c, "");
-		break;
-	default:
-		if (c->group)
-			break;  /* a group's chatter is not for us */
-		if (*in.rest != '\0') {
-			struct unit_lookup lk;
+	if (in.cmd != NULL && in.cmd->ask != NULL) {
+		rc = cmd_ask(c, in.cmd, &in);
+	} else if (!c->group) {         /* a group's chatter is not for us */
+		struct unit_lookup lk = { .ncandidates = 0 };
 
+		if (*in.rest != '\0')
 			units_lookup_normalized(c->plan, in.rest, &lk);
-			if (lk.ncandidates > 0) {
-				ctx_find_unit(c, in.rest);
-				break;
-			}
-		}
-		hint(c, text);
+		if (lk.ncandidates > 0)
+			ctx_find_unit(c, in.rest);
+		else
+			hint(c, text);
 	}
 	intent_clear(&in);
 	return rc;
@@ -384,8 +294,8 @@ understand(struct ctx *c, const char *norm)
 	const char *why;
 	int rc;
 
-	if (parse_command(norm, &cmd)) {
-		rc = run_command(c, &cmd);
+	if (cmd_parse(norm, &cmd)) {
+		rc = cmd_run(c, &cmd);
 		command_clear(&cmd);
 		return rc;
 	}
@@ -393,8 +303,8 @@ understand(struct ctx *c, const char *norm)
 		bool known = plan_task_get(c->plan, ra.task_id) != NULL;
 
 		report_args_clear(&ra);
-		if (known)
-			return cmd_report(c, norm);
+		if (known)      /* the plan is loaded: report's checks hold */
+			return cmd_report_entry.exec(c, norm);
 	}
 	return free_text(c, norm);
 }

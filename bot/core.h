@@ -1,7 +1,7 @@
 /*
  * The platform-neutral core: one normalized message in, store changes and
  * replies (queued in the chat outbox) out, inside the caller's transaction.
- * It never knows which driver it talks to. The command handlers live in
+ * It never knows which driver it talks to. The commands (cmd.h) live in
  * cmd_<name>.c and share the per-message context below; answer.c formats.
  */
 #ifndef CAMPAIGN_BOT_CORE_H
@@ -18,6 +18,7 @@
 #include "campaign/store.h"
 #include "campaign/users.h"
 #include "chat.h"
+#include "cmd.h"
 #include "parse.h"
 
 /* Messages longer than this (characters) are refused with a clear reply. */
@@ -74,23 +75,11 @@ ssize_t ctx_unit_index(const struct ctx *c, int64_t unit_id);
  */
 ssize_t ctx_find_unit(struct ctx *c, const char *name);
 
-/* Every handler: 0 (reply written to c->out) or -1 on a store error. */
-int cmd_help(struct ctx *c, const char *args);
-int cmd_bind(struct ctx *c, const char *args);
-int cmd_whoami(struct ctx *c, const char *args);
-int cmd_tasks(struct ctx *c, const char *args);
-int cmd_tasks_of(struct ctx *c, ssize_t unit);
-int cmd_task(struct ctx *c, const char *args);
-int cmd_task_show(struct ctx *c, size_t task);
-int cmd_due(struct ctx *c, const char *args);
-int cmd_due_within(struct ctx *c, int days, ssize_t unit);
-int cmd_overdue(struct ctx *c, const char *args);
-int cmd_overdue_of(struct ctx *c, ssize_t unit);
-int cmd_report(struct ctx *c, const char *args);
-int cmd_countdown(struct ctx *c, const char *args);
-int cmd_subscribe(struct ctx *c, const char *args);
-int cmd_unsubscribe(struct ctx *c, const char *args);
-int cmd_broadcast(struct ctx *c, const char *args);
+/*
+ * The unit a free-text question is about: named, "mine", or asked for; 0,
+ * or -1 with the "did you mean" answer written.
+ */
+int ctx_intent_unit(struct ctx *c, const struct intent *in, ssize_t *unit);
 
 /* Failed /bind attempts per user (in memory): true if this user must wait. */
 bool core_bind_limited(struct core *c, const char *platform, const char *user_id);

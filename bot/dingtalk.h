@@ -33,7 +33,8 @@ struct dt_job {
 	bool group;
 	bool via_webhook;
 	bool token_renewed;     /* renewed once after InvalidAuthentication already */
-	char *text;             /* Markdown */
+	bool plain;             /* text is plain (DingTalk refused the Markdown), else Markdown */
+	char *text;
 	size_t n;
 	int64_t delivery[DT_BATCH_MAX];
 	char *chat[DT_BATCH_MAX];       /* staff ids, or the one group */

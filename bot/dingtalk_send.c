@@ -189,6 +189,17 @@ robot_sent(void *arg, const struct http_result *r)
 	    json_object_get(r->body, "flowControlledStaffIdList"));
 }
 
+/* msgParam of sampleText: a JSON string. */
+static char *
+text_param(const char *text)
+{
+	json_t *p = json_pack("{s:s}", "content", text);
+	char *s = json_dumps(p, JSON_COMPACT);
+
+	json_decref(p);
+	return s;
+}
+
 /* msgParam of sampleMarkdown: a JSON string with a title (the first line). */
 static char *
 markdown_param(const char *text)
@@ -217,13 +228,14 @@ robot_send(struct dingtalk *t)
 {
 	char *header = xasprintf("x-acs-dingtalk-access-token: %s", t->token);
 	const char *headers[] = { header, NULL };
-	char *param = markdown_param(t->job.text), *url;
+	char *param = t->job.plain ? text_param(t->job.text) : markdown_param(t->job.text), *url;
+	const char *key = t->job.plain ? "sampleText" : "sampleMarkdown";
 	json_t *body, *users;
 
 	if (t->job.group) {
 		url = xasprintf("%s/v1.0/robot/groupMessages/send", t->api_url);
 		body = json_pack("{s:s, s:s, s:s, s:s}", "robotCode", t->robot_code,
-		    "openConversationId", t->job.chat[0], "msgKey", "sampleMarkdown", "msgParam",
+		    "openConversationId", t->job.chat[0], "msgKey", key, "msgParam",
 		    param != NULL ? param : "{}");
 	} else {
 		url = xasprintf("%s/v1.0/robot/oToMessages/batchSend", t->api_url);
@@ -231,7 +243,7 @@ robot_send(struct dingtalk *t)
 		for (size_t i = 0; i < t->job.n; i++)
 			json_array_append_new(users, json_string(t->job.chat[i]));
 		body = json_pack("{s:s, s:o, s:s, s:s}", "robotCode", t->robot_code, "userIds",
-		    users, "msgKey", "sampleMarkdown", "msgParam", param != NULL ? param : "{}");
+		    users, "msgKey", key, "msgParam", param != NULL ? param : "{}");
 	}
 	if (body == NULL || http_json_post(t->send_call, t->job.group ? "groupMessages/send" :
 	    "oToMessages/batchSend", url, headers, body, CALL_TIMEOUT_MS, robot_sent, t) < 0)
@@ -299,8 +311,10 @@ start_job(struct dingtalk *t)
 
 	t->job.started = true;
 	if (s != NULL && s->expires_ms > real_ms() + WEBHOOK_MARGIN_MS) {
-		json_t *body = json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown",
-		    "title", "回复", "text", t->job.text);
+		json_t *body = t->job.plain ?
+		    json_pack("{s:s, s:{s:s}}", "msgtype", "text", "text", "content", t->job.text) :
+		    json_pack("{s:s, s:{s:s, s:s}}", "msgtype", "markdown", "markdown", "title", "回复",
+		    "text", t->job.text);
 
 		if (http_json_post(t->send_call, "session webhook", s->webhook, NULL, body,
 		    CALL_TIMEOUT_MS, webhook_sent, t) < 0)
@@ -359,14 +373,15 @@ dt_send(struct driver *d, const struct chat_out *m)
 {
 	struct dingtalk *t = d->priv;
 	struct dt_job *j = &t->job;
-	/* Markdown where the core wrote markup; DingTalk shows plain text as is. */
-	char *text = m->markup ? markup_to_plain(m->text) : xstrdup(m->text);
+	/* Rendered by the sender: Markdown, or plain after DingTalk refused it. */
+	char *text = xstrdup(m->text);
 	struct dt_session *s = m->is_reply ? session_find(t, m->chat_id) : NULL;
 	bool webhook = s != NULL && s->expires_ms > real_ms() + WEBHOOK_MARGIN_MS;
 
 	if (j->active) {
 		/* Only another staff member's copy of the same text joins a batch. */
-		if (!joinable(t) || webhook || m->group || strcmp(j->text, text) != 0) {
+		if (!joinable(t) || webhook || m->group || strcmp(j->text, text) != 0 ||
+		    j->plain != (m->format == MARKUP_PLAIN)) {
 			free(text);
 			return -1;
 		}
@@ -376,7 +391,7 @@ dt_send(struct driver *d, const struct chat_out *m)
 		return 0;
 	}
 	*j = (struct dt_job){ .active = true, .group = m->group, .via_webhook = webhook,
-		.text = text, .n = 1 };
+		.plain = m->format == MARKUP_PLAIN, .text = text, .n = 1 };
 	j->delivery[0] = m->delivery_id;
 	j->chat[0] = xstrdup(m->chat_id);
 	if (joinable(t))

@@ -22,9 +22,13 @@
  *   starts it and later reports exactly one result with host->sent(), from
  *   the loop, never from inside send(). A driver whose sends are idempotent
  *   (Matrix transaction ids) derives the id from delivery_id and part.
- * - Limits. ops->max_text_units (UTF-16 units per message, 0 = none) makes
- *   the host split long texts on line boundaries; d->limits gives the
- *   platform's rate limits, which the host's pacer keeps for all sends.
+ * - Formatting and limits. The outbox holds chat markup (campaign/markup.h);
+ *   the host renders it in ops->format (Telegram HTML, Markdown, plain) and
+ *   splits it on line boundaries under ops->max_text counted in
+ *   ops->max_unit (UTF-16 units or bytes; 0 = no limit). Each piece comes
+ *   with the format it is in (plain after the platform refused the
+ *   formatting, SEND_BAD_MARKUP). d->limits gives the platform's rate
+ *   limits, which the host's pacer keeps for all sends.
  * - Errors. A send result says what happened in the host's terms (ok, pause
  *   everything for N ms, transient, the chat is gone, the chat moved, the
  *   markup was refused, rejected for good). Receiving errors are the
@@ -43,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "campaign/markup.h"
 #include "chat.h"
 #include "loop.h"
 
@@ -54,8 +59,8 @@ struct chat_out {
 	int part;               /* 0-based piece of a split text */
 	int nparts;
 	const char *chat_id;
-	const char *text;
-	bool markup;            /* chat markup (markup.h), else plain */
+	const char *text;       /* rendered for the platform */
+	enum markup_format format;      /* the form text is in: ops->format or MARKUP_PLAIN */
 	const char *reply_to;   /* platform message id to quote; may be NULL */
 	bool is_reply;          /* an answer to a message (else a broadcast or reminder) */
 	bool group;             /* the chat is a group or channel, not a private chat */
@@ -106,7 +111,9 @@ struct driver_host {
 
 struct driver_ops {
 	const char *name;       /* also the platform name stored with chats and users */
-	size_t max_text_units;
+	enum markup_format format;      /* how the platform takes formatted text */
+	size_t max_text;                /* longest text of one message; 0: no limit */
+	enum markup_unit max_unit;      /* what max_text counts */
 	int (*start)(struct driver *d);
 	void (*stop)(struct driver *d);
 	bool (*can_send)(struct driver *d);

@@ -196,12 +196,9 @@ static int
 console_send(struct driver *d, const struct chat_out *m)
 {
 	struct console *c = d->priv;
-	char *plain = m->markup ? markup_to_plain(m->text) : xstrdup(m->text);
-
-	fputs(plain, stdout);
+	fputs(m->text, stdout);         /* rendered as plain text (ops->format) */
 	fputs("\n\n", stdout);
 	fflush(stdout);
-	free(plain);
 	c->done = xreallocarray(c->done, c->ndone + 1, sizeof(*c->done));
 	c->done[c->ndone++] = m->delivery_id;
 	loop_timer_at(c->report, 0);
@@ -242,7 +239,9 @@ console_free(struct driver *d)
 
 static const struct driver_ops console_ops = {
 	.name = "console",
-	.max_text_units = 0,
+	.format = MARKUP_PLAIN,
+	.max_text = 0,
+	.max_unit = MARKUP_UNIT_UTF16,
 	.start = console_start,
 	.stop = console_stop,
 	.can_send = console_can_send,

@@ -27,6 +27,7 @@
 #include "campaign/chats.h"
 #include "campaign/clock.h"
 #include "campaign/log.h"
+#include "campaign/markup.h"
 #include "campaign/num.h"
 #include "campaign/xmalloc.h"
 #include "dingtalk.h"
@@ -375,7 +376,9 @@ dt_free(struct driver *d)
 
 static const struct driver_ops dingtalk_ops = {
 	.name = "dingtalk",
-	.max_text_units = 5000,  /* markdown text; well under msgParam's 15,000 bytes */
+	.format = MARKUP_MARKDOWN,
+	.max_text = 6000,       /* bytes of Markdown: well under msgParam's 15,000 */
+	.max_unit = MARKUP_UNIT_BYTES,
 	.start = dt_start,
 	.stop = dt_stop,
 	.can_send = dt_can_send,

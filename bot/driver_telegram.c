@@ -481,7 +481,7 @@ tg_send(struct driver *d, const struct chat_out *m)
 
 	json_object_set_new(params, "chat_id", id_json(m->chat_id));
 	json_object_set_new(params, "text", json_string(m->text));
-	if (m->markup)
+	if (m->format == MARKUP_HTML)
 		json_object_set_new(params, "parse_mode", json_string("HTML"));
 	json_object_set_new(params, "link_preview_options", json_pack("{sb}", "is_disabled", 1));
 	if (m->reply_to != NULL && numeric(m->reply_to))
@@ -559,7 +559,9 @@ tg_free(struct driver *d)
 
 static const struct driver_ops telegram_ops = {
 	.name = PLATFORM,
-	.max_text_units = TEXT_MAX_UNITS,
+	.format = MARKUP_HTML,
+	.max_text = TEXT_MAX_UNITS,
+	.max_unit = MARKUP_UNIT_UTF16,
 	.start = tg_start,
 	.stop = tg_stop,
 	.can_send = tg_can_send,

@@ -242,7 +242,7 @@ wc_send(struct driver *d, const struct chat_out *m)
 	w->cur.active = true;
 	w->cur.delivery = m->delivery_id;
 	w->cur.chat_id = xstrdup(m->chat_id);
-	w->cur.text = m->markup ? markup_to_plain(m->text) : xstrdup(m->text);
+	w->cur.text = xstrdup(m->text);         /* Markdown, rendered by the sender */
 	if (r != NULL && clock_mono_ms() - r->at_ms < ROUTE_TTL_MS) {
 		char stream_id[64];
 		json_t *body;
@@ -535,8 +535,9 @@ wc_free(struct driver *d)
 
 static const struct driver_ops wecom_ops = {
 	.name = "wecom",
-	/* UTF-16 units: at most 3 UTF-8 bytes each, so a piece stays within a stream's bytes. */
-	.max_text_units = STREAM_MAX_BYTES / 3 - 16,
+	.format = MARKUP_MARKDOWN,              /* streams and aibot_send_msg take Markdown */
+	.max_text = STREAM_MAX_BYTES,
+	.max_unit = MARKUP_UNIT_BYTES,
 	.start = wc_start,
 	.stop = wc_stop,
 	.can_send = wc_can_send,

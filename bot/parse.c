@@ -1,7 +1,7 @@
 /*
- * Command and free-text reading (see parse.h). Everything works on
- * normalized text: commands on textnorm_text (spaces kept, so arguments
- * separate), free text on textnorm_name (no spaces, lowercase), where unit
+ * Report and free-text reading (see parse.h; commands are read in cmd.c).
+ * Everything works on normalized text: reports on textnorm_text (spaces
+ * kept, so arguments separate), free text on textnorm_name (no spaces, lowercase), where unit
  * names, intent words and task titles are compared as substrings and, for
  * task words, as character bigrams (Chinese has no word boundaries).
  */
@@ -18,24 +18,7 @@
 #include "campaign/units.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
-
-static const struct {
-	const char *word;
-	enum ask_kind kind;
-} slash_commands[] = {
-	{ "start", ASK_HELP }, { "help", ASK_HELP }, { "bind", ASK_BIND },
-	{ "whoami", ASK_WHOAMI }, { "tasks", ASK_TASKS }, { "task", ASK_TASK },
-	{ "due", ASK_DUE }, { "overdue", ASK_OVERDUE }, { "report", ASK_REPORT },
-	{ "countdown", ASK_COUNTDOWN }, { "subscribe", ASK_SUBSCRIBE },
-	{ "unsubscribe", ASK_UNSUBSCRIBE }, { "broadcast", ASK_BROADCAST },
-}, chinese_commands[] = {
-	/* Longer words first: 取消订阅 before 订阅. Simplified only: input is normalized. */
-	{ "帮助", ASK_HELP }, { "绑定", ASK_BIND }, { "我是谁", ASK_WHOAMI },
-	{ "任务", ASK_TASKS }, { "查询", ASK_TASK }, { "截止", ASK_DUE },
-	{ "逾期", ASK_OVERDUE }, { "汇报", ASK_REPORT }, { "倒计时", ASK_COUNTDOWN },
-	{ "取消订阅", ASK_UNSUBSCRIBE }, { "退订", ASK_UNSUBSCRIBE },
-	{ "订阅", ASK_SUBSCRIBE }, { "广播", ASK_BROADCAST },
-};
+#include "cmd.h"
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -47,7 +30,7 @@ skip_space(const char *p)
 	return p;
 }
 
-/* The argument text after a command word: separators skipped, trailing space trimmed. */
+/* The text after a word: separators skipped, trailing space trimmed. */
 static char *
 args_after(const char *p)
 {
@@ -63,63 +46,6 @@ args_after(const char *p)
 	    p[len - 1] == '\r'))
 		len--;
 	return xstrndup(p, len);
-}
-
-static bool
-word_ends(const char *p)
-{
-	return *p == '\0' || *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
-	    *p == ':' || strncmp(p, "：", strlen("：")) == 0;
-}
-
-bool
-parse_command(const char *text, struct command *out)
-{
-	const char *p = skip_space(text);
-
-	if (*p == '/') {
-		const char *name = p + 1, *end = name;
-
-		while (isalnum((unsigned char)*end) || *end == '_')
-			end++;
-		if (end == name) {
-			/* "/任务": a Chinese command word behind a slash. */
-			p = name;
-			goto chinese;
-		}
-		out->word = xstrndup(p, (size_t)(end - p));
-		for (char *c = out->word; *c != '\0'; c++)
-			*c = (char)tolower((unsigned char)*c);
-		if (*end == '@')        /* "/tasks@bot": the driver kept only ours */
-			while (*end != '\0' && !word_ends(end))
-				end++;
-		out->kind = ASK_UNKNOWN_COMMAND;
-		for (size_t i = 0; i < NELEM(slash_commands); i++)
-			if (strcmp(out->word + 1, slash_commands[i].word) == 0)
-				out->kind = slash_commands[i].kind;
-		out->args = args_after(end);
-		return true;
-	}
-chinese:
-	for (size_t i = 0; i < NELEM(chinese_commands); i++) {
-		size_t n = strlen(chinese_commands[i].word);
-
-		if (strncmp(p, chinese_commands[i].word, n) == 0 && word_ends(p + n)) {
-			out->kind = chinese_commands[i].kind;
-			out->word = xstrdup(chinese_commands[i].word);
-			out->args = args_after(p + n);
-			return true;
-		}
-	}
-	return false;
-}
-
-void
-command_clear(struct command *c)
-{
-	free(c->word);
-	free(c->args);
-	memset(c, 0, sizeof(*c));
 }
 
 /* ---- progress reports ---- */
@@ -524,7 +450,7 @@ parse_intent(const struct plan *plan, const struct taskwords *tw, const char *te
 	ssize_t id;
 
 	memset(out, 0, sizeof(*out));
-	out->kind = ASK_NONE;
+	out->cmd = NULL;
 	out->unit = units_in_text(plan, norm, &at, &len);
 	rest = xstrdup(norm);
 	if (out->unit >= 0)
@@ -552,19 +478,19 @@ parse_intent(const struct plan *plan, const struct taskwords *tw, const char *te
 		out->ntasks = find_norm(plan, tw, rest, out->tasks, INTENT_MAX_TASKS);
 	}
 	if (out->ntasks > 0)
-		out->kind = ASK_TASK;
+		out->cmd = &cmd_task_entry;
 	else if (has[IW_OVERDUE])
-		out->kind = ASK_OVERDUE;
+		out->cmd = &cmd_overdue_entry;
 	else if (has[IW_DUE])
-		out->kind = ASK_DUE;
+		out->cmd = &cmd_due_entry;
 	else if (out->unit >= 0)
-		out->kind = ASK_TASKS;
+		out->cmd = &cmd_tasks_entry;
 	else if (has[IW_COUNTDOWN])
-		out->kind = ASK_COUNTDOWN;
+		out->cmd = &cmd_countdown_entry;
 	else if (has[IW_TASKS] || has[IW_PROGRESS])
-		out->kind = ASK_TASKS;
+		out->cmd = &cmd_tasks_entry;
 	else if (has[IW_HELP])
-		out->kind = ASK_HELP;
+		out->cmd = &cmd_help_entry;
 	out->rest = rest;
 	free(norm);
 }

@@ -1,9 +1,10 @@
 /*
- * Reading what staff type: a command (/tasks, 任务, /cmd@bot already reduced
- * by the driver), a progress report ("2.4 60% 已动员180家企业"), or free text
- * with a unit, an intent word and task words ("市扶贫办有哪些任务",
- * "本周截止", "百企帮百村进度如何"). Input is normalized first (textnorm:
- * traditional -> simplified, full-width folded), so both scripts read alike.
+ * Reading what staff type beyond a command (commands: cmd.h): a progress
+ * report ("2.4 60% 已动员180家企业"), or free text with a unit, an intent
+ * word and task words ("市扶贫办有哪些任务", "本周截止", "百企帮百村进度如何"),
+ * mapped onto the command that answers it. Input is normalized first
+ * (textnorm: traditional -> simplified, full-width folded), so both scripts
+ * read alike.
  */
 #ifndef CAMPAIGN_BOT_PARSE_H
 #define CAMPAIGN_BOT_PARSE_H
@@ -15,35 +16,7 @@
 
 #include "campaign/plan.h"
 
-enum ask_kind {
-	ASK_NONE,               /* nothing understood */
-	ASK_HELP,
-	ASK_BIND,
-	ASK_WHOAMI,
-	ASK_TASKS,
-	ASK_TASK,
-	ASK_DUE,
-	ASK_OVERDUE,
-	ASK_REPORT,
-	ASK_COUNTDOWN,
-	ASK_SUBSCRIBE,
-	ASK_UNSUBSCRIBE,
-	ASK_BROADCAST,
-	ASK_UNKNOWN_COMMAND,    /* "/foo": a command we do not have */
-};
-
-struct command {
-	enum ask_kind kind;
-	char *word;             /* the command as typed ("/tasks", "任务"); owned */
-	char *args;             /* the rest, trimmed; owned, "" when none */
-};
-
-/*
- * Recognizes a command at the start of text (already normalized). Returns
- * false (out untouched) when text is not a command.
- */
-bool parse_command(const char *text, struct command *out);
-void command_clear(struct command *c);
+struct cmd_entry;
 
 /* A progress report's arguments: "ID [UNIT] PCT|done [note]". */
 struct report_args {
@@ -64,14 +37,14 @@ int parse_progress(const char *token, int *percent, bool *done, const char **res
 
 /* What a free-text message asks. */
 struct intent {
-	enum ask_kind kind;     /* ASK_TASKS, ASK_TASK, ASK_DUE, ASK_OVERDUE, ASK_COUNTDOWN,
-	                           ASK_HELP, ASK_REPORT, ASK_NONE */
+	const struct cmd_entry *cmd;    /* the command that answers it (tasks, task, due,
+	                                   overdue, countdown, help); NULL: not understood */
 	bool asks;              /* an intent word was present */
 	bool mine;              /* "我的", "我们": the user's own unit */
 	ssize_t unit;           /* unit named in the text, or -1 */
 	size_t tasks[INTENT_MAX_TASKS]; /* tasks the words match, best first */
 	size_t ntasks;
-	int days;               /* for ASK_DUE: the window asked for */
+	int days;               /* for /due: the window asked for */
 	char *rest;             /* the words left over (normalized); owned */
 };
 

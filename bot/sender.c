@@ -36,7 +36,6 @@
 struct flight {
 	int64_t id;
 	char *chat_id;
-	bool markup;
 	int part, nparts;
 	int attempts;
 };
@@ -219,14 +218,40 @@ is_group(const struct delivery *d)
 	return strcmp(d->chat_kind, CHAT_PRIVATE) != 0;
 }
 
+/*
+ * The pieces of d as the driver takes them: the markup rendered in the
+ * driver's format (plain text stays plain), split under its limit. *format:
+ * the form the pieces are in. Owned, markup_pieces_free.
+ */
+static size_t
+render(const struct driver *drv, const struct delivery *d, enum markup_format *format,
+    char ***pieces)
+{
+	size_t max = drv->ops->max_text, len, n;
+	char *text;
+
+	*format = d->markup ? drv->ops->format : MARKUP_PLAIN;
+	text = d->markup ? markup_render(d->text, *format) : xstrdup(d->text);
+	len = strlen(text);
+	/* A text of at most max bytes has at most max units of either kind: no split. */
+	if (len > 0 && (max == 0 || len <= max) && text[len - 1] != '\n' && text[0] != '\n' &&
+	    text[0] != ' ') {
+		*pieces = xcalloc(1, sizeof(**pieces));
+		(*pieces)[0] = text;
+		return 1;
+	}
+	n = markup_split_rendered(text, *format, max, drv->ops->max_unit, pieces);
+	free(text);
+	return n;
+}
+
 /* Starts the next piece of d; false if the driver refused (nothing changed). */
 static bool
 start(struct sender *s, const struct delivery *d, int64_t now)
 {
 	struct driver *drv = s->driver;
-	size_t max = drv->ops->max_text_units, len = strlen(d->text);
-	char *one[1] = { d->text };
-	char **pieces = one;
+	enum markup_format format;
+	char **pieces;
 	size_t n;
 	struct flight *f;
 	struct chat_out out;
@@ -240,27 +265,21 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		again(s);
 		return true;
 	}
-	/* A text of at most max bytes has at most max UTF-16 units: no split. */
-	if (d->parts_sent == 0 && len > 0 && (max == 0 || len <= max) &&
-	    d->text[len - 1] != '\n' && d->text[0] != '\n' && d->text[0] != ' ')
-		n = 1;
-	else
-		n = markup_split(d->text, d->markup, max, &pieces);
+	n = render(drv, d, &format, &pieces);
 	if (d->parts_sent >= (int)n) {
 		/* Nothing (left) to send: an empty text, or every piece went out already. */
 		if (n == 0)
 			outbox_mark_failed(s->store, d->id, "empty message", clock_now());
 		else
 			outbox_mark_sent(s->store, d->id, clock_now());
-		if (pieces != one)
-			markup_pieces_free(pieces, n);
+		markup_pieces_free(pieces, n);
 		s->stale = true;
 		again(s);
 		return true;
 	}
 	out = (struct chat_out){
 		.delivery_id = d->id, .part = d->parts_sent, .nparts = (int)n,
-		.chat_id = d->chat_id, .text = pieces[d->parts_sent], .markup = d->markup,
+		.chat_id = d->chat_id, .text = pieces[d->parts_sent], .format = format,
 		.reply_to = d->parts_sent == 0 ? d->reply_to : NULL,
 		.is_reply = strcmp(d->kind, OUTBOX_REPLY) == 0, .group = is_group(d),
 	};
@@ -268,15 +287,13 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		f = &s->flights[s->nflights++];
 		f->id = d->id;
 		f->chat_id = xstrdup(d->chat_id);
-		f->markup = d->markup;
 		f->part = d->parts_sent;
 		f->nparts = (int)n;
 		f->attempts = d->attempts;
 		pacer_record(s->pacer, d->chat_id, is_group(d), now);
 		ok = true;
 	}
-	if (pieces != one)
-		markup_pieces_free(pieces, n);
+	markup_pieces_free(pieces, n);
 	return ok;
 }
 
@@ -374,11 +391,15 @@ chat_gone(struct sender *s, const struct flight *f, const char *detail)
 		    platform, f->chat_id, detail, failed);
 }
 
-/* After a refused markup: the pieces not yet sent, as plain text, from the start. */
+/*
+ * After a refused markup: the pieces not yet sent, rendered as plain text,
+ * from the start (what was sent stays sent).
+ */
 static void
 resend_plain(struct sender *s, const struct flight *f)
 {
 	struct delivery d;
+	enum markup_format format;
 	char **pieces;
 	size_t n;
 	struct buf rest;
@@ -386,7 +407,7 @@ resend_plain(struct sender *s, const struct flight *f)
 
 	if (outbox_get(s->store, f->id, &d) != 1)
 		return;
-	n = markup_split(d.text, true, s->driver->ops->max_text_units, &pieces);
+	n = render(s->driver, &d, &format, &pieces);
 	delivery_clear(&d);
 
 	buf_init(&rest, OUTBOX_TEXT_MAX);
@@ -394,7 +415,7 @@ resend_plain(struct sender *s, const struct flight *f)
 		buf_puts(&rest, pieces[i]);
 		buf_puts(&rest, "\n");
 	}
-	plain = markup_to_plain(buf_str(&rest));
+	plain = markup_rendered_plain(buf_str(&rest), format);
 	if (outbox_set_text(s->store, f->id, plain, false) == 0)
 		log_warnx("sender", "delivery %lld: markup refused, resending as plain text",
 		    (long long)f->id);

@@ -15,6 +15,7 @@ CAMPAIGN_TEST_PACKAGES=(
   sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
   python3-websockets
   python3-jsonschema chromium fonts-noto-cjk python3-feedparser rabbitmq-server
+  cmark
 )
 # npm runs the official DingTalk SDK check; NodeSource's nodejs already provides it.
 command -v npm >/dev/null 2>&1 || CAMPAIGN_TEST_PACKAGES+=(npm)

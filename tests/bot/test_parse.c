@@ -4,12 +4,15 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 #include <cmocka.h>
 
+#include "campaign/buf.h"
 #include "campaign/caldate.h"
 #include "campaign/plan.h"
 #include "campaign/textnorm.h"
+#include "cmd.h"
 #include "parse.h"
 
 static struct plan *seed;
@@ -43,14 +46,14 @@ teardown(void **state)
 }
 
 static void
-check_command(const char *typed, enum ask_kind kind, const char *args)
+check_command(const char *typed, const struct cmd_entry *entry, const char *args)
 {
 	char *norm = textnorm_text(typed);
 	struct command c = { 0 };
 
-	if (!parse_command(norm, &c))
+	if (!cmd_parse(norm, &c))
 		fail_msg("not a command: %s", typed);
-	assert_int_equal(c.kind, kind);
+	assert_ptr_equal(c.entry, entry);
 	assert_string_equal(c.args, args);
 	command_clear(&c);
 	free(norm);
@@ -62,22 +65,22 @@ commands(void **state)
 	struct command c = { 0 };
 
 	(void)state;
-	check_command("/tasks 市扶贫办", ASK_TASKS, "市扶贫办");
-	check_command("  /TASKS  ", ASK_TASKS, "");
-	check_command("/tasks@campaign_test_bot 宣传部", ASK_TASKS, "宣传部");
-	check_command("任务 市扶贫办", ASK_TASKS, "市扶贫办");
-	check_command("任務 市扶貧辦", ASK_TASKS, "市扶贫办");      /* traditional */
-	check_command("查詢 百企幫百村", ASK_TASK, "百企帮百村");
-	check_command("汇报:2.4 60", ASK_REPORT, "2.4 60");
-	check_command("取消订阅", ASK_UNSUBSCRIBE, "");
-	check_command("訂閱", ASK_SUBSCRIBE, "");
-	check_command("倒計時", ASK_COUNTDOWN, "");
-	check_command("／ｈｅｌｐ", ASK_HELP, "");                  /* full-width */
-	check_command("/whatever x", ASK_UNKNOWN_COMMAND, "x");
-	check_command("/绑定 ABCDE-FGHJK", ASK_BIND, "ABCDE-FGHJK");
+	check_command("/tasks 市扶贫办", &cmd_tasks_entry, "市扶贫办");
+	check_command("  /TASKS  ", &cmd_tasks_entry, "");
+	check_command("/tasks@campaign_test_bot 宣传部", &cmd_tasks_entry, "宣传部");
+	check_command("任务 市扶贫办", &cmd_tasks_entry, "市扶贫办");
+	check_command("任務 市扶貧辦", &cmd_tasks_entry, "市扶贫办");      /* traditional */
+	check_command("查詢 百企幫百村", &cmd_task_entry, "百企帮百村");
+	check_command("汇报:2.4 60", &cmd_report_entry, "2.4 60");
+	check_command("取消订阅", &cmd_unsubscribe_entry, "");
+	check_command("訂閱", &cmd_subscribe_entry, "");
+	check_command("倒計時", &cmd_countdown_entry, "");
+	check_command("／ｈｅｌｐ", &cmd_help_entry, "");                  /* full-width */
+	check_command("/whatever x", NULL, "x");
+	check_command("/绑定 ABCDE-FGHJK", &cmd_bind_entry, "ABCDE-FGHJK");
 	/* A command word glued to more text is free text, not a command. */
-	assert_false(parse_command("任务怎么样", &c));
-	assert_false(parse_command("市扶贫办有哪些任务", &c));
+	assert_false(cmd_parse("任务怎么样", &c));
+	assert_false(cmd_parse("市扶贫办有哪些任务", &c));
 }
 
 static void
@@ -123,15 +126,17 @@ reports(void **state)
 }
 
 static void
-check_intent(const char *typed, enum ask_kind kind, const char *unit, const char *task)
+check_intent(const char *typed, const struct cmd_entry *cmd, const char *unit,
+    const char *task)
 {
 	struct intent in;
 	char *text = textnorm_text(typed);   /* as core.c hands messages over */
 
 	parse_intent(seed, tw, text, today, &in);
 	free(text);
-	if (in.kind != kind)
-		fail_msg("\"%s\": kind %d, expected %d", typed, in.kind, kind);
+	if (in.cmd != cmd)
+		fail_msg("\"%s\": answered by %s, expected %s", typed,
+		    in.cmd != NULL ? in.cmd->name : "nothing", cmd != NULL ? cmd->name : "nothing");
 	if (unit == NULL) {
 		assert_true(in.unit < 0);
 	} else {
@@ -151,20 +156,20 @@ free_text(void **state)
 	struct intent in;
 
 	(void)state;
-	check_intent("市扶贫办有哪些任务", ASK_TASKS, "市扶贫办", NULL);
-	check_intent("市扶貧辦有哪些任務?", ASK_TASKS, "市扶贫办", NULL);
-	check_intent("扶贫办要做什么", ASK_TASKS, "市扶贫办", NULL);
-	check_intent("本周截止", ASK_DUE, NULL, NULL);
-	check_intent("宣传部本周到期的", ASK_DUE, "市委宣传部", NULL);
-	check_intent("有哪些逾期的", ASK_OVERDUE, NULL, NULL);
-	check_intent("超期任务", ASK_OVERDUE, NULL, NULL);
-	check_intent("百企帮百村进度如何", ASK_TASK, NULL, "2.4");
-	check_intent("百企幫百村進度怎麼樣", ASK_TASK, NULL, "2.4");
-	check_intent("2.4怎么样了", ASK_TASK, NULL, "2.4");
-	check_intent("扶贫功臣评选情况", ASK_TASK, NULL, "2.3");
-	check_intent("还有几天", ASK_COUNTDOWN, NULL, NULL);
-	check_intent("倒计时", ASK_COUNTDOWN, NULL, NULL);
-	check_intent("今天天气不错", ASK_NONE, NULL, NULL);
+	check_intent("市扶贫办有哪些任务", &cmd_tasks_entry, "市扶贫办", NULL);
+	check_intent("市扶貧辦有哪些任務?", &cmd_tasks_entry, "市扶贫办", NULL);
+	check_intent("扶贫办要做什么", &cmd_tasks_entry, "市扶贫办", NULL);
+	check_intent("本周截止", &cmd_due_entry, NULL, NULL);
+	check_intent("宣传部本周到期的", &cmd_due_entry, "市委宣传部", NULL);
+	check_intent("有哪些逾期的", &cmd_overdue_entry, NULL, NULL);
+	check_intent("超期任务", &cmd_overdue_entry, NULL, NULL);
+	check_intent("百企帮百村进度如何", &cmd_task_entry, NULL, "2.4");
+	check_intent("百企幫百村進度怎麼樣", &cmd_task_entry, NULL, "2.4");
+	check_intent("2.4怎么样了", &cmd_task_entry, NULL, "2.4");
+	check_intent("扶贫功臣评选情况", &cmd_task_entry, NULL, "2.3");
+	check_intent("还有几天", &cmd_countdown_entry, NULL, NULL);
+	check_intent("倒计时", &cmd_countdown_entry, NULL, NULL);
+	check_intent("今天天气不错", NULL, NULL, NULL);
 	/* 2027-10-08 is a Friday: "this week" ends in two days. */
 	parse_intent(seed, tw, "本周截止", today, &in);
 	assert_int_equal(in.days, 2);
@@ -193,11 +198,86 @@ find_tasks(void **state)
 	assert_int_equal(parse_find_tasks(seed, tw, "火星探测", found, INTENT_MAX_TASKS), 0);
 }
 
+static const struct cmd_entry *const every_entry[] = {
+	&cmd_help_entry, &cmd_tasks_entry, &cmd_task_entry, &cmd_due_entry,
+	&cmd_overdue_entry, &cmd_countdown_entry, &cmd_report_entry, &cmd_bind_entry,
+	&cmd_whoami_entry, &cmd_subscribe_entry, &cmd_unsubscribe_entry,
+	&cmd_broadcast_entry,
+};
+
+/* Reads typed (after textnorm, as core.c does) and expects entry e with args "x". */
+static void
+reads_as(const char *typed, const struct cmd_entry *e)
+{
+	char *norm = textnorm_text(typed);
+	struct command c = { 0 };
+
+	if (!cmd_parse(norm, &c))
+		fail_msg("%s: not read as a command", typed);
+	if (c.entry != e)
+		fail_msg("%s: read as %s, declared by %s", typed,
+		    c.entry != NULL ? c.entry->name : "unknown", e->name);
+	assert_string_equal(c.args, "x");
+	command_clear(&c);
+	free(norm);
+}
+
+/* Every name and word a command declares reaches it, and /help shows what it should. */
+static void
+command_table(void **state)
+{
+	struct buf user, admin;
+	char line[256];
+
+	(void)state;
+	buf_init(&user, 1 << 16);
+	buf_init(&admin, 1 << 16);
+	cmd_help_list(&user, false);
+	cmd_help_list(&admin, true);
+	for (size_t i = 0; i < sizeof(every_entry) / sizeof(every_entry[0]); i++) {
+		const struct cmd_entry *e = every_entry[i];
+
+		snprintf(line, sizeof(line), "/%s x", e->name);
+		reads_as(line, e);
+		snprintf(line, sizeof(line), "/%s@campaign_test_bot x", e->name);
+		reads_as(line, e);
+		for (size_t j = 0; e->aliases != NULL && e->aliases[j] != NULL; j++) {
+			snprintf(line, sizeof(line), "/%s x", e->aliases[j]);
+			reads_as(line, e);
+		}
+		assert_non_null(e->words);
+		for (size_t j = 0; e->words[j] != NULL; j++) {
+			snprintf(line, sizeof(line), "%s x", e->words[j]);
+			reads_as(line, e);
+			snprintf(line, sizeof(line), "/%s x", e->words[j]);
+			reads_as(line, e);
+		}
+		/* A refusal for whoever may not use it; a help line with its usage. */
+		if (e->who != CMD_ANYONE)
+			assert_non_null(e->refusal);
+		assert_true((e->usage == NULL) == (e->help == NULL));
+		if (e->usage == NULL)
+			continue;
+		snprintf(line, sizeof(line), "%s — %s", e->usage, e->help);
+		assert_non_null(strstr(buf_str(&admin), line));
+		/* Admin-only commands are listed to admins only. */
+		if (e->who == CMD_ADMIN)
+			assert_null(strstr(buf_str(&user), e->usage));
+		else
+			assert_non_null(strstr(buf_str(&user), line));
+	}
+	assert_null(strstr(buf_str(&user), "/broadcast"));
+	assert_non_null(strstr(buf_str(&admin), "/broadcast 内容"));
+	buf_free(&user);
+	buf_free(&admin);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(commands),
+		cmocka_unit_test(command_table),
 		cmocka_unit_test(reports),
 		cmocka_unit_test(free_text),
 		cmocka_unit_test(find_tasks),
