@@ -311,7 +311,7 @@ test_slug(void **state)
 	char *s;
 
 	(void)state;
-	s = imp_meta_slug("../shared/seed/fupinri-plan.txt");
+	s = imp_meta_slug("tests/seed/fupinri-plan.txt");
 	assert_string_equal(s, "fupinri-plan");
 	free(s);
 	s = imp_meta_slug("2024年 扶贫日 方案.txt");
