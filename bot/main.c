@@ -20,6 +20,7 @@
 #include "campaign/clock.h"
 #include "campaign/lockfile.h"
 #include "campaign/log.h"
+#include "campaign/version.h"
 #include "campaign/plandb.h"
 #include "campaign/textnorm.h"
 #include "campaign/users.h"
@@ -95,7 +96,7 @@ parse_args(int argc, char **argv, struct options *o)
 			usage(stdout);
 			exit(0);
 		case 'V':
-			printf("campaign-bot 0.1.0\n");
+			printf("campaign-bot %s\n", CAMPAIGN_VERSION);
 			exit(0);
 		default:
 			usage(stderr);

@@ -11,6 +11,7 @@
 
 #include "campaign/clock.h"
 #include "campaign/log.h"
+#include "campaign/version.h"
 #include "campaign/textnorm.h"
 #include "cli.h"
 
@@ -91,7 +92,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		case 'V':
-			printf("campaignctl 0.1.0\n");
+			printf("campaignctl %s\n", CAMPAIGN_VERSION);
 			return CLI_OK;
 		default:
 			usage(stderr);
