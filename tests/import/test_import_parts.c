@@ -1,6 +1,6 @@
 /*
  * The importer's stages one by one: glitch repair, numbers, unit lists and
- * responsibility lines (every label form of the notes), doers and
+ * responsibility lines (every label form of docs/plan-text.md §3), doers and
  * recipients, aliases, the outline (link lists, numbering, glued headings),
  * encodings (GBK made here with iconv, UTF-16, Big5) and refused input.
  */
