@@ -15,6 +15,7 @@
 
 #include "campaign/clock.h"
 #include "campaign/log.h"
+#include "campaign/notify.h"
 #include "campaign/xmalloc.h"
 #include "intake.h"
 
@@ -125,10 +126,13 @@ on_signal_pipe(void *arg, int fd)
 		;
 	if (got_hup) {
 		got_hup = 0;
+		notify_reloading();     /* systemd */
 		reload_config(b);
+		notify_reloaded();      /* systemd */
 	}
 	if (got_term && !b->stopping) {
 		log_info("bot", "signal received: shutting down");
+		notify_stopping();      /* systemd */
 		b->stopping = true;
 	}
 }
@@ -311,6 +315,10 @@ bot_run(struct bot *b)
 	    store_path(b->store));
 	while (!b->stopping) {
 		loop_run_once(b->loop, WAIT_MAX_MS);
+		/* systemd: READY=1 once the platform has signed in; WATCHDOG=1 from this loop. */
+		if (b->driver->ops->can_send(b->driver))
+			notify_ready("%s: serving", b->driver->ops->name);
+		notify_watchdog();
 		if (b->input_closed && sender_idle(s) && b->driver->ops->idle(b->driver) &&
 		    scheduler_ticked(b->scheduler))
 			break;
@@ -320,6 +328,7 @@ bot_run(struct bot *b)
 			break;
 		}
 	}
+	notify_stopping();      /* systemd */
 	shut_down(b);
 	return b->exit_code;
 }

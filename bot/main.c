@@ -18,6 +18,7 @@
 
 #include "bot.h"
 #include "campaign/clock.h"
+#include "campaign/credentials.h"
 #include "campaign/lockfile.h"
 #include "campaign/log.h"
 #include "campaign/version.h"
@@ -111,7 +112,7 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The token: $TELEGRAM_BOT_TOKEN, else [chat] token_file. Never printed. */
+/* The token: $TELEGRAM_BOT_TOKEN, else [chat] token_file, else the credential. Never printed. */
 static char *
 read_token(const struct cfg *cfg, char *err, size_t errlen)
 {
@@ -120,13 +121,13 @@ read_token(const struct cfg *cfg, char *err, size_t errlen)
 
 	if (env != NULL && *env != '\0')
 		token = xstrdup(env);
-	else if (cfg->chat.token_file != NULL)
-		token = cfg_read_secret(cfg->chat.token_file, err, errlen);
-	else {
+	else
+		token = credentials_secret(cfg->chat.token_file, CREDENTIAL_TELEGRAM_TOKEN,
+		    err, errlen);
+	if (token == NULL && *err == '\0')
 		snprintf(err, errlen, "the telegram driver needs a bot token: set "
-		    "TELEGRAM_BOT_TOKEN or [chat] token_file (get one from @BotFather)");
-		return NULL;
-	}
+		    "TELEGRAM_BOT_TOKEN, [chat] token_file or the systemd credential "
+		    CREDENTIAL_TELEGRAM_TOKEN " (get one from @BotFather)");
 	if (token == NULL)
 		return NULL;
 	for (const char *p = token; *p != '\0'; p++) {

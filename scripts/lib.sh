@@ -5,7 +5,7 @@
 CAMPAIGN_PACKAGES=(
   build-essential cmake pkg-config
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
-  libcurl4-openssl-dev libmosquitto-dev libssl-dev
+  libcurl4-openssl-dev libmosquitto-dev libssl-dev libsystemd-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
 )
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
