@@ -7,6 +7,8 @@ directory (CREDENTIALS_DIRECTORY), and checks:
   Bot API holds getMe back first), the token read from the credential
   telegram-token; WATCHDOG=1 at least every WatchdogSec/2 when WATCHDOG_USEC is
   set; STOPPING=1 on SIGTERM, then exits 0;
+- log lines start with their syslog priority (<6>INFO, <4>WARN) when
+  JOURNAL_STREAM names stderr's device and inode, and not otherwise;
 - campaign-bridge sends READY=1 with "broker connected" when the broker took
   the password from the credential mqtt-password, READY=1 with "retrying" when
   the broker is down, no WATCHDOG=1 without WATCHDOG_USEC, STOPPING=1 on SIGTERM.
@@ -218,6 +220,33 @@ class ServiceTest(unittest.TestCase):
         status = self.notify.with_key("READY", "1")[0][1].get("STATUS", "")
         self.assertIn("retrying", status)
         self.stop(bridge, "bridge")
+
+    def test_journal_priorities(self):
+        port = bridgetest.free_port()   # nobody listens there: a warning
+        ini = self.work.file("bridge.ini", "[mqtt]\nhost = 127.0.0.1\nport = %d\n" % port)
+        for name, matches in (("journal", True), ("other", False)):
+            path = self.work.file(name + ".log", "")
+            st = os.stat(path)
+            stream = "%d:%d" % (st.st_dev, st.st_ino if matches else st.st_ino + 1)
+            logf = open(path, "w")
+            p = subprocess.Popen([bridgetest.BRIDGE, "--config", ini],
+                                 env=self.env(JOURNAL_STREAM=stream), stdout=logf, stderr=logf)
+            self.procs.append(p)
+            wait_for(lambda: "cannot connect" in self.log(name) or p.poll() is not None, 30,
+                     "a connection warning")
+            p.send_signal(signal.SIGTERM)
+            p.wait(30)
+            logf.close()
+            lines = self.log(name).splitlines()
+            info = [l for l in lines if "INFO bridge: started" in l]
+            warn = [l for l in lines if "WARN mqtt: cannot connect" in l]
+            self.assertTrue(info and warn, "\n".join(lines))
+            if matches:
+                self.assertTrue(info[0].startswith("<6>INFO "), info[0])
+                self.assertTrue(warn[0].startswith("<4>WARN "), warn[0])
+                self.assertTrue(all(l.startswith("<") for l in lines), "\n".join(lines))
+            else:
+                self.assertTrue(all(not l.startswith("<") for l in lines), "\n".join(lines))
 
 
 if __name__ == "__main__":
