@@ -47,6 +47,18 @@ const struct cli_command cli_commands[] = {
 	    "broadcast - [OPTIONS]       (the text from stdin)\n"
 	    "broadcast status [ID] [--json]",
 	    "announce to MQTT, every subscribed chat and the units' staff; delivery status" },
+	{ "backup", cmd_backup,
+	    "backup FILE",
+	    "a consistent copy of the database while the daemons run (mode 0600)" },
+	{ "restore", cmd_restore,
+	    "restore FILE",
+	    "replace the database with a checked backup (daemons stopped; the old one kept)" },
+	{ "check", cmd_check,
+	    "check [--json]",
+	    "integrity, foreign keys, schema version, outbox health" },
+	{ "doctor", cmd_doctor,
+	    "doctor [--config FILE]",
+	    "check config, database, time zone, broker, chat credentials, disk; say what to do" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -116,6 +128,7 @@ main(int argc, char **argv)
 		return cli_fail("%s", err);
 	if (db == NULL)
 		db = getenv("CAMPAIGN_DB");
+	cli.db_explicit = db != NULL && *db != '\0';
 	if (db == NULL || *db == '\0')
 		db = cli.cfg->store.db;
 	cli.db_path = db != NULL ? db : "./campaign.db";
