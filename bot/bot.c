@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "campaign/clock.h"
+#include "campaign/credentials.h"
 #include "campaign/log.h"
 #include "campaign/notify.h"
 #include "campaign/xmalloc.h"
+#include "driver_telegram.h"
 #include "intake.h"
 
 #define WAIT_MAX_MS 1000
@@ -91,6 +93,23 @@ dbcheck(void *arg)
 	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 }
 
+/* SIGHUP: the chat platform's credentials as the new config names them (a rotated token). */
+static void
+reload_credentials(struct bot *b, const struct cfg *cfg)
+{
+	char err[512], *token;
+
+	if (b->driver == NULL || strcmp(b->driver->ops->name, "telegram") != 0)
+		return;
+	token = credentials_telegram_token(cfg, err, sizeof(err));
+	if (token == NULL) {
+		log_warnx("bot", "SIGHUP: keeping the bot token: %s", err);
+		return;
+	}
+	driver_telegram_set_token(b->driver, token);
+	credentials_free(token);
+}
+
 static void
 reload_config(struct bot *b)
 {
@@ -106,14 +125,15 @@ reload_config(struct bot *b)
 		log_warnx("bot", "SIGHUP: keeping the old configuration: %s", err);
 		return;
 	}
+	reload_credentials(b, cfg);
 	core_set_cfg(b->core, cfg);
 	if (b->scheduler != NULL)
 		scheduler_set_cfg(b->scheduler, cfg);
 	cfg_free(b->cfg);
 	b->cfg = cfg;
 	log_set_level(cfg->log_level);
-	log_info("bot", "configuration reloaded from %s (driver, database and rates "
-	    "apply at restart)", b->config_path);
+	log_info("bot", "configuration reloaded from %s: admins, reminders, chat credentials "
+	    "(driver, database and rates apply at restart)", b->config_path);
 }
 
 static void

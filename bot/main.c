@@ -5,7 +5,6 @@
  * modules: core.c answers, intake.c applies updates, sender.c drains the
  * outbox, driver_*.c speak the platforms.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -112,42 +111,6 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The token: $TELEGRAM_BOT_TOKEN, else [chat] token_file, else the credential. Never printed. */
-static char *
-read_token(const struct cfg *cfg, char *err, size_t errlen)
-{
-	const char *env = getenv("TELEGRAM_BOT_TOKEN");
-	char *token;
-
-	if (env != NULL && *env != '\0')
-		token = xstrdup(env);
-	else
-		token = credentials_secret(cfg->chat.token_file, CREDENTIAL_TELEGRAM_TOKEN,
-		    err, errlen);
-	if (token == NULL && *err == '\0')
-		snprintf(err, errlen, "the telegram driver needs a bot token: set "
-		    "TELEGRAM_BOT_TOKEN, [chat] token_file or the systemd credential "
-		    CREDENTIAL_TELEGRAM_TOKEN " (get one from @BotFather)");
-	if (token == NULL)
-		return NULL;
-	for (const char *p = token; *p != '\0'; p++) {
-		if (!isalnum((unsigned char)*p) && *p != ':' && *p != '_' && *p != '-') {
-			snprintf(err, errlen, "the bot token has characters a token cannot have "
-			    "(expected 123456789:AA..., letters, digits, _ and -)");
-			explicit_bzero(token, strlen(token));
-			free(token);
-			return NULL;
-		}
-	}
-	if (strlen(token) < 8 || strlen(token) > 200) {
-		snprintf(err, errlen, "the bot token has an impossible length");
-		explicit_bzero(token, strlen(token));
-		free(token);
-		return NULL;
-	}
-	return token;
-}
-
 /* One telegram poller per database: a second would make the API answer 409. */
 static int
 lock_poller(const char *db, int *fd)
@@ -212,7 +175,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "campaign-bot: --as: \"%s\" is not a user id\n", o.as);
 		goto out;
 	}
-	if (strcmp(driver, "telegram") == 0 && (token = read_token(b.cfg, err,
+	if (strcmp(driver, "telegram") == 0 && (token = credentials_telegram_token(b.cfg, err,
 	    sizeof(err))) == NULL) {
 		fprintf(stderr, "campaign-bot: %s\n", err);
 		goto out;
@@ -257,10 +220,7 @@ main(int argc, char **argv)
 		    b.cfg->chat.rate_group_per_min);
 	rc = bot_run(&b);
 out:
-	if (token != NULL) {
-		explicit_bzero(token, strlen(token));
-		free(token);
-	}
+	credentials_free(token);
 	bot_cleanup(&b);
 	store_close(b.store);
 	cfg_free(b.cfg);

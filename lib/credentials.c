@@ -4,6 +4,8 @@
  */
 #include "campaign/credentials.h"
 
+#include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -42,6 +44,41 @@ credentials_secret(const char *file, const char *name, char *err, size_t errlen)
 	secret = cfg_read_secret(path, err, errlen);
 	free(path);
 	return secret;
+}
+
+char *
+credentials_telegram_token(const struct cfg *cfg, char *err, size_t errlen)
+{
+	const char *env = getenv("TELEGRAM_BOT_TOKEN");
+	char *token;
+	size_t len;
+
+	if (env != NULL && *env != '\0')
+		token = xstrdup(env);
+	else
+		token = credentials_secret(cfg->chat.token_file, CREDENTIAL_TELEGRAM_TOKEN,
+		    err, errlen);
+	if (token == NULL && *err == '\0')
+		snprintf(err, errlen, "the telegram driver needs a bot token: set "
+		    "TELEGRAM_BOT_TOKEN, [chat] token_file or the systemd credential "
+		    CREDENTIAL_TELEGRAM_TOKEN " (get one from @BotFather)");
+	if (token == NULL)
+		return NULL;
+	for (const char *p = token; *p != '\0'; p++) {
+		if (!isalnum((unsigned char)*p) && *p != ':' && *p != '_' && *p != '-') {
+			snprintf(err, errlen, "the bot token has characters a token cannot have "
+			    "(expected 123456789:AA..., letters, digits, _ and -)");
+			credentials_free(token);
+			return NULL;
+		}
+	}
+	len = strlen(token);
+	if (len < 8 || len > 200) {
+		snprintf(err, errlen, "the bot token has an impossible length");
+		credentials_free(token);
+		return NULL;
+	}
+	return token;
 }
 
 void

@@ -11,7 +11,7 @@ CAMPAIGN_PACKAGES=(
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
 CAMPAIGN_TEST_PACKAGES=(
   sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
-  lintian dpkg-dev mandoc systemd
+  lintian dpkg-dev file mandoc systemd
 )
 
 as_root() {

@@ -26,6 +26,12 @@
 char *credentials_secret(const char *file, const char *name, char *err, size_t errlen);
 /* $CREDENTIALS_DIRECTORY/name (owned) when that file exists, else NULL. */
 char *credentials_path(const char *name);
+struct cfg;
+/*
+ * The Telegram bot token: $TELEGRAM_BOT_TOKEN, else [chat] token_file, else
+ * the credential telegram-token; checked for a token's shape. NULL with err.
+ */
+char *credentials_telegram_token(const struct cfg *cfg, char *err, size_t errlen);
 /* Wipes and frees a secret. */
 void credentials_free(char *secret);
 
