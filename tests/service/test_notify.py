@@ -9,6 +9,9 @@ directory (CREDENTIALS_DIRECTORY), and checks:
   set; STOPPING=1 on SIGTERM, then exits 0;
 - log lines start with their syslog priority (<6>INFO, <4>WARN) when
   JOURNAL_STREAM names stderr's device and inode, and not otherwise;
+- on SIGHUP, campaign-bot reads the token file again: a bot whose token was
+  revoked (the Bot API answers 401) signs in with the new one at once, between
+  RELOADING=1 and READY=1, and answers again;
 - campaign-bridge sends READY=1 with "broker connected" when the broker took
   the password from the credential mqtt-password, READY=1 with "retrying" when
   the broker is down, no WATCHDOG=1 without WATCHDOG_USEC, STOPPING=1 on SIGTERM.
@@ -73,11 +76,14 @@ class NotifySocket:
 
 
 class FakeTelegram:
-    def __init__(self, work, token):
+    def __init__(self, work, token, port=0):
         port_file = work.file("fake.port")
-        self.logf = open(work.file("fake.log"), "w")
+        if os.path.exists(port_file):
+            os.unlink(port_file)
+        self.logf = open(work.file("fake.log"), "a")
         self.proc = subprocess.Popen(["/usr/bin/python3", FAKE, "--port-file", port_file,
-                                      "--token", token, "--max-lifetime", "200"],
+                                      "--port", str(port), "--token", token,
+                                      "--max-lifetime", "200"],
                                      stdout=self.logf, stderr=self.logf)
         wait_for(lambda: os.path.exists(port_file) and os.path.getsize(port_file) > 0,
                  10, "the fake Bot API")
@@ -89,6 +95,9 @@ class FakeTelegram:
         req = urllib.request.Request(self.url + path, data=data, method=method)
         with urllib.request.urlopen(req, timeout=30) as r:
             return json.loads(r.read())
+
+    def log(self, method):
+        return self.call("GET", "/control/log?method=" + method)["entries"]
 
     def getme_answered(self):
         log = self.call("GET", "/control/log?method=getMe")["entries"]
@@ -180,6 +189,39 @@ class ServiceTest(unittest.TestCase):
         self.assertEqual(len(ready), 1, "READY=1 is sent once")
         self.stop(bot, "bot")
         self.assertNotIn(TOKEN, self.log("bot"), "the token reached the log")
+
+    def test_bot_reload_takes_a_new_token(self):
+        old, new = TOKEN, "777002:ROTATED-token_def"
+        fake = FakeTelegram(self.work, old)
+        port = int(fake.url.rsplit(":", 1)[1])
+        token_file = self.work.file("token", old + "\n")
+        ini = self.work.file("bot.ini", "[chat]\ndriver = telegram\napi_url = %s\n"
+                             "token_file = %s\npoll_timeout = 1\n" % (fake.url, token_file))
+        bot = self.start([BOT, "--config", ini], self.env(), "bot")
+        wait_for(lambda: self.notify.with_key("READY") or bot.poll() is not None, 30, "READY=1")
+        # The token is revoked: the Bot API now knows only the new one.
+        fake.stop()
+        fake = FakeTelegram(self.work, new, port=port)
+        self.servers.append(fake)
+        wait_for(lambda: [e for e in fake.log("getUpdates") if e.get("status") == 401], 30,
+                 "getUpdates refused with 401")
+        with open(token_file, "w") as f:
+            f.write(new + "\n")
+        bot.send_signal(signal.SIGHUP)
+        # Without the reload the bot would wait out a minute (48 s at least) and fail again.
+        wait_for(lambda: fake.getme_answered() or bot.poll() is not None, 30,
+                 "getMe with the new token")
+        fake.call("POST", "/control/updates", {"updates": [{"text": "/help", "user_id": 4242}]})
+        sent = wait_for(lambda: fake.call("GET", "/control/sent?chat_id=4242")["sent"], 30,
+                        "the bot to answer with the new token")
+        self.assertIn("/tasks", sent[0]["plain"])
+        self.assertEqual(len(self.notify.with_key("RELOADING", "1")), 1)
+        self.assertGreaterEqual(len(self.notify.with_key("READY", "1")), 2,
+                                "READY=1 after the reload")
+        self.stop(bot, "bot")
+        log = self.log("bot")
+        self.assertNotIn(old, log)
+        self.assertNotIn(new, log)
 
     def test_bot_without_credential_says_which(self):
         ini = self.work.file("bot.ini", "[chat]\ndriver = telegram\n")
