@@ -326,6 +326,7 @@ cmd_doctor(struct cli *cli, int argc, char **argv)
 	check_zone(&d, s);
 	check_disk(&d, db);
 	store_close(s);
+	/* DingTalk: once [dingtalk] is in cfg, a token from <api_url>/v1.0/oauth2/accessToken. */
 	if (cfg != NULL) {
 		mosquitto_lib_init();
 		check_broker(&d, cfg);
