@@ -17,6 +17,7 @@
 #include "campaign/credentials.h"
 #include "campaign/log.h"
 #include "campaign/notify.h"
+#include "campaign/outbox.h"
 #include "campaign/xmalloc.h"
 #include "driver_telegram.h"
 #include "intake.h"
@@ -167,6 +168,10 @@ housekeeping(void *arg)
 	/* Without inotify, look for other processes' commits every second. */
 	if (dbwatch_fd(b->watch) < 0)
 		db_changed(b);
+	/* systemd: the status line, once serving ("telegram: serving; 0 pending"). */
+	if (notify_is_ready())
+		notify_status("%s: serving; %lld pending", b->driver->ops->name,
+		    (long long)outbox_pending(b->store, b->driver->ops->name));
 	if (now - last_prune >= PRUNE_EVERY_MS || last_prune == 0) {
 		int n = intake_prune(b->store);
 

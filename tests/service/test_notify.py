@@ -187,6 +187,9 @@ class ServiceTest(unittest.TestCase):
         self.assertLess(max(gaps), watchdog_usec / 1e6,
                         "a WATCHDOG=1 gap longer than WatchdogSec: systemd would kill it")
         self.assertEqual(len(ready), 1, "READY=1 is sent once")
+        wait_for(lambda: [m for _, m in self.notify.with_key("STATUS")
+                          if m["STATUS"] == "telegram: serving; 0 pending"], 20,
+                 "the status line with the pending deliveries")
         self.stop(bot, "bot")
         self.assertNotIn(TOKEN, self.log("bot"), "the token reached the log")
 
