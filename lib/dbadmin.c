@@ -103,6 +103,21 @@ query_text(sqlite3 *db, const char *sql)
 	return out;
 }
 
+/* The first column of the first row of sql as an integer; -1 when it fails. */
+static int64_t
+query_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 /* Counts the rows sql returns; -1 when it fails. */
 static int64_t
 count_rows(sqlite3 *db, const char *sql)
@@ -123,8 +138,8 @@ int
 dbadmin_verify(const char *path, int *schema, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	char *integrity = NULL, *version = NULL;
-	int64_t v = 0, fk;
+	char *integrity = NULL;
+	int64_t v, fk;
 	int rc = -1;
 
 	if (access(path, R_OK) != 0) {
@@ -148,9 +163,7 @@ dbadmin_verify(const char *path, int *schema, char *err, size_t errlen)
 		    "foreign keys point to missing rows");
 		goto out;
 	}
-	version = query_text(db, "PRAGMA user_version");
-	if (version != NULL)
-		v = strtoll(version, NULL, 10);
+	v = query_int(db, "PRAGMA user_version");
 	if (v < 1 || v > store_schema_latest() ||
 	    count_rows(db, "SELECT 1 FROM sqlite_schema WHERE name = 'events'") != 1) {
 		snprintf(err, errlen, "%s: not a campaign database of schema 1..%d "
@@ -161,7 +174,6 @@ dbadmin_verify(const char *path, int *schema, char *err, size_t errlen)
 	rc = 0;
 out:
 	free(integrity);
-	free(version);
 	sqlite3_close(db);
 	return rc;
 }

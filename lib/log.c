@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "campaign/num.h"
 #include "campaign/utf8.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
@@ -27,17 +28,20 @@ static int to_journal = -1;     /* -1: not looked at yet */
 static bool
 stderr_is_journal(void)
 {
-	const char *env = getenv("JOURNAL_STREAM");
-	unsigned long long dev, ino;
+	const char *env = getenv("JOURNAL_STREAM"), *colon;
+	char dev[32];
+	int64_t d, i;
 	struct stat st;
-	int used = 0;
 
-	if (env == NULL || sscanf(env, "%llu:%llu%n", &dev, &ino, &used) != 2 ||
-	    env[used] != '\0')
+	if (env == NULL || (colon = strchr(env, ':')) == NULL ||
+	    (size_t)(colon - env) >= sizeof(dev))
 		return false;
-	if (fstat(STDERR_FILENO, &st) < 0)
+	memcpy(dev, env, (size_t)(colon - env));
+	dev[colon - env] = '\0';
+	if (num_parse_i64(dev, 0, INT64_MAX, &d) < 0 ||
+	    num_parse_i64(colon + 1, 0, INT64_MAX, &i) < 0 || fstat(STDERR_FILENO, &st) < 0)
 		return false;
-	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+	return (uint64_t)st.st_dev == (uint64_t)d && (uint64_t)st.st_ino == (uint64_t)i;
 }
 
 /* syslog(3) priorities: 2 crit (fatal), 3 err, 4 warning, 6 info, 7 debug. */
