@@ -29,6 +29,7 @@
 #include "cli.h"
 
 #define DISK_MIN_MB 100
+#define CREDSTORE "/etc/credstore"    /* where the units' LoadCredential= finds secrets */
 #define PROBE_TIMEOUT_MS 8000
 #define REPLY_MAX (64 * 1024)
 
@@ -314,6 +315,9 @@ cmd_doctor(struct cli *cli, int argc, char **argv)
 		path = argv[2];
 	else if (argc != 1)
 		return cli_usage_error(cmd, "doctor: only --config FILE");
+	/* From a shell, try the secrets the units would load (root can read them). */
+	if (getenv("CREDENTIALS_DIRECTORY") == NULL && access(CREDSTORE, R_OK | X_OK) == 0)
+		setenv("CREDENTIALS_DIRECTORY", CREDSTORE, 0);
 	cfg = cfg_load(path, err, sizeof(err));
 	if (cfg == NULL)
 		report(&d, false, "config", "%s", err);
