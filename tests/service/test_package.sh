@@ -12,6 +12,9 @@ build=$1 version=$2
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/campaign-package.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
+for tool in cpack dpkg-deb dpkg-shlibdeps file lintian systemd-analyze; do
+	command -v "$tool" >/dev/null || fail "$tool is missing (scripts/lib.sh installs it)"
+done
 
 echo "== cmake --install"
 cmake --install "$build" --prefix "$tmp/usr" >/dev/null
