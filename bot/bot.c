@@ -15,10 +15,14 @@
 
 #include "campaign/buf.h"
 #include "campaign/clock.h"
+#include "campaign/credentials.h"
 #include "campaign/lockfile.h"
 #include "campaign/log.h"
+#include "campaign/notify.h"
+#include "campaign/outbox.h"
 #include "campaign/signals.h"
 #include "campaign/xmalloc.h"
+#include "driver_telegram.h"
 #include "intake.h"
 #include "registry.h"
 
@@ -28,6 +32,8 @@
 #define HOUSEKEEPING_MS 1000
 #define PRUNE_EVERY_MS (3600 * 1000)
 #define DBWATCH_COALESCE_MS 20
+
+static void tell_status(const struct bot *b);
 
 static void
 kick_all(struct bot *b)
@@ -85,6 +91,27 @@ dbcheck(void *arg)
 	loop_watch_fd(b->loop, dbwatch_fd(b->watch), on_dbwatch, b);
 }
 
+/* SIGHUP: the chat platform's credentials as the new config names them (a rotated token). */
+static void
+reload_credentials(struct bot *b, const struct cfg *cfg)
+{
+	char err[512], *token;
+
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		struct driver *d = b->platforms[i].driver;
+
+		if (d == NULL || strcmp(d->ops->name, "telegram") != 0)
+			continue;
+		token = credentials_telegram_token(cfg, err, sizeof(err));
+		if (token == NULL) {
+			log_warnx("bot", "SIGHUP: keeping the bot token: %s", err);
+			return;
+		}
+		driver_telegram_set_token(d, token);
+		credentials_free(token);
+	}
+}
+
 static void
 reload_config(struct bot *b)
 {
@@ -100,14 +127,15 @@ reload_config(struct bot *b)
 		log_warnx("bot", "SIGHUP: keeping the old configuration: %s", err);
 		return;
 	}
+	reload_credentials(b, cfg);
 	core_set_cfg(b->core, cfg);
 	if (b->scheduler != NULL)
 		scheduler_set_cfg(b->scheduler, cfg);
 	cfg_free(b->cfg);
 	b->cfg = cfg;
 	log_set_level(cfg->log_level);
-	log_info("bot", "configuration reloaded from %s (driver, database and rates "
-	    "apply at restart)", b->config_path);
+	log_info("bot", "configuration reloaded from %s: admins, reminders, chat credentials "
+	    "(driver, database and rates apply at restart)", b->config_path);
 }
 
 static void
@@ -117,10 +145,14 @@ on_signal_pipe(void *arg, int fd)
 	int signals = signals_take();
 
 	(void)fd;
-	if (signals & SIGNALS_HUP)
+	if (signals & SIGNALS_HUP) {
+		notify_reloading();     /* systemd */
 		reload_config(b);
+		notify_reloaded();      /* systemd */
+	}
 	if ((signals & SIGNALS_TERM) && !b->stopping) {
 		log_info("bot", "signal received: shutting down");
+		notify_stopping();      /* systemd */
 		b->stopping = true;
 	}
 }
@@ -155,6 +187,9 @@ housekeeping(void *arg)
 
 	/* Another process's commit we were not told about (see own_writes). */
 	db_changed(b);
+	/* systemd: the status line, once serving ("telegram, dingtalk: serving; 0 pending"). */
+	if (notify_is_ready())
+		tell_status(b);
 	if (now - last_prune >= PRUNE_EVERY_MS || last_prune == 0) {
 		int n = intake_prune(b->store);
 
@@ -341,6 +376,56 @@ bot_open_platforms(struct bot *b, const char *db, const struct driver_args *a)
 	return 0;
 }
 
+/* Every platform signed in and receiving (systemd's READY=1). */
+static bool
+all_serving(const struct bot *b)
+{
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		struct driver *d = b->platforms[i].driver;
+
+		if (!(d->ops->serving != NULL ? d->ops->serving(d) : d->ops->can_send(d)))
+			return false;
+	}
+	return true;
+}
+
+/* "telegram, dingtalk" into names. */
+static void
+platform_names(const struct bot *b, struct buf *names)
+{
+	for (size_t i = 0; i < b->nplatforms; i++)
+		buf_printf(names, "%s%s", i > 0 ? ", " : "", b->platforms[i].driver->ops->name);
+}
+
+static void
+tell_ready(const struct bot *b)
+{
+	struct buf names;
+
+	buf_init(&names, 256);
+	platform_names(b, &names);
+	notify_ready("%s: serving", buf_str(&names));
+	buf_free(&names);
+}
+
+/* systemd's STATUS=: the platforms and what waits in the outbox. */
+static void
+tell_status(const struct bot *b)
+{
+	struct buf names;
+	int64_t pending = 0;
+
+	buf_init(&names, 256);
+	platform_names(b, &names);
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		int64_t n = outbox_pending(b->store, b->platforms[i].driver->ops->name);
+
+		pending += n > 0 ? n : 0;
+	}
+	notify_status("%s: serving; %lld pending", buf_str(&names), (long long)pending);
+	buf_free(&names);
+}
+
 static bool
 all_idle(const struct bot *b, bool senders_too)
 {
@@ -393,12 +478,15 @@ bot_run(struct bot *b)
 	scheduler_start(b->scheduler);
 	kick_all(b);
 	buf_init(&names, 256);
-	for (size_t i = 0; i < b->nplatforms; i++)
-		buf_printf(&names, "%s%s", i > 0 ? ", " : "", b->platforms[i].driver->ops->name);
+	platform_names(b, &names);
 	log_info("bot", "serving %s on %s", buf_str(&names), store_path(b->store));
 	buf_free(&names);
 	while (!b->stopping) {
 		loop_run_once(b->loop, WAIT_MAX_MS);
+		/* systemd: READY=1 once every platform serves; WATCHDOG=1 from this loop. */
+		if (!notify_is_ready() && all_serving(b))
+			tell_ready(b);
+		notify_watchdog();
 		if (b->input_closed && all_idle(b, true) && scheduler_ticked(b->scheduler))
 			break;
 		if (b->input_closed && clock_mono_ms() - b->closed_at > DRAIN_MAX_MS) {
@@ -407,6 +495,7 @@ bot_run(struct bot *b)
 			break;
 		}
 	}
+	notify_stopping();      /* systemd */
 	shut_down(b);
 	return b->exit_code;
 }

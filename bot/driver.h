@@ -119,6 +119,8 @@ struct driver_ops {
 	bool (*can_send)(struct driver *d);
 	int (*send)(struct driver *d, const struct chat_out *m);
 	bool (*idle)(struct driver *d);
+	/* Signed in and receiving (systemd's READY=1); NULL: can_send says so. */
+	bool (*serving)(struct driver *d);
 	/* Whether this instance delivers to chat_id (NULL: every chat of the platform). */
 	bool (*owns)(struct driver *d, const char *chat_id);
 	void (*free)(struct driver *d);

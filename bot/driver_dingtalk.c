@@ -374,6 +374,12 @@ dt_free(struct driver *d)
 	free(t);
 }
 
+static bool
+dt_serving(struct driver *d)
+{
+	return ((struct dingtalk *)d->priv)->state == DT_OPEN;
+}
+
 static const struct driver_ops dingtalk_ops = {
 	.name = "dingtalk",
 	.format = MARKUP_MARKDOWN,
@@ -384,6 +390,7 @@ static const struct driver_ops dingtalk_ops = {
 	.can_send = dt_can_send,
 	.send = dt_send,
 	.idle = dt_idle,
+	.serving = dt_serving,
 	.free = dt_free,
 };
 

@@ -48,6 +48,8 @@ struct telegram {
 	int conflicts;          /* consecutive 409s */
 	int64_t sending;        /* delivery in flight, 0 none */
 	char moved_to[32];
+	bool refused;           /* the last poll got 401: waiting for a new token */
+	bool reidentify;        /* the token changed: getMe again before the next poll */
 };
 
 static void next_step(struct telegram *t);
@@ -311,8 +313,9 @@ receive_failed(struct telegram *t, const struct tg_result *r)
 		return;
 	}
 	if (r->outcome == TG_API_ERROR && r->error_code == 401) {
-		log_error("telegram", "%s: the token was revoked? retrying in a minute",
-		    r->detail);
+		log_error("telegram", "%s: the token was revoked? retrying in a minute "
+		    "(or at once after a new token and a reload)", r->detail);
+		t->refused = true;
 		loop_timer_after(t->retry, backoff_jitter(60000));
 		return;
 	}
@@ -356,6 +359,7 @@ poll_done(void *arg, struct tg_call *call, const struct tg_result *r)
 		return;
 	}
 	t->conflicts = 0;
+	t->refused = false;
 	switch (t->state) {
 	case ST_IDENTIFY:
 		v = json_object_get(r->result, "username");
@@ -389,6 +393,9 @@ next_step(struct telegram *t)
 	const char *method = NULL;
 	long timeout = CONTROL_TIMEOUT_MS;
 
+	if (t->reidentify && t->state == ST_POLL)
+		t->state = ST_IDENTIFY;
+	t->reidentify = false;
 	switch (t->state) {
 	case ST_IDENTIFY:
 		method = "getMe";
@@ -589,4 +596,19 @@ driver_telegram_new(const struct driver_host *host, const char *api_url, const c
 	t->retry = loop_timer_new(host->loop, retry_step, t);
 	t->poll_timeout = poll_timeout < 1 ? 1 : poll_timeout > 50 ? 50 : poll_timeout;
 	return &t->drv;
+}
+
+void
+driver_telegram_set_token(struct driver *d, const char *token)
+{
+	struct telegram *t = d->priv;
+
+	if (tg_api_token_is(t->api, token))
+		return;
+	tg_api_set_token(t->api, token);
+	t->reidentify = true;
+	log_info("telegram", "new bot token: signing in again");
+	/* Refused and waiting out the minute: try the new token now (never a 429's wait). */
+	if (t->refused && t->state != ST_STOPPED && !tg_call_busy(t->poll))
+		loop_timer_after(t->retry, 0);
 }

@@ -533,6 +533,12 @@ wc_free(struct driver *d)
 	free(w);
 }
 
+static bool
+wc_serving(struct driver *d)
+{
+	return ((struct wecom *)d->priv)->state == WC_READY;
+}
+
 static const struct driver_ops wecom_ops = {
 	.name = "wecom",
 	.format = MARKUP_MARKDOWN,              /* streams and aibot_send_msg take Markdown */
@@ -543,6 +549,7 @@ static const struct driver_ops wecom_ops = {
 	.can_send = wc_can_send,
 	.send = wc_send,
 	.idle = wc_idle,
+	.serving = wc_serving,
 	.free = wc_free,
 };
 

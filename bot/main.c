@@ -15,6 +15,7 @@
 #include "bot.h"
 #include "campaign/clock.h"
 #include "campaign/log.h"
+#include "campaign/version.h"
 #include "campaign/plandb.h"
 #include "campaign/textnorm.h"
 #include "campaign/users.h"
@@ -91,7 +92,7 @@ parse_args(int argc, char **argv, struct options *o)
 			usage(stdout);
 			exit(0);
 		case 'V':
-			printf("campaign-bot 0.1.0\n");
+			printf("campaign-bot %s\n", CAMPAIGN_VERSION);
 			exit(0);
 		default:
 			usage(stderr);

@@ -5,11 +5,11 @@
  */
 #include "registry.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/credentials.h"
 #include "campaign/xmalloc.h"
 #include "driver_console.h"
 #include "driver_dingtalk.h"
@@ -28,59 +28,39 @@ struct driver_entry {
 static void
 secret_free(char *secret)
 {
-	if (secret == NULL)
-		return;
-	explicit_bzero(secret, strlen(secret));
-	free(secret);
+	credentials_free(secret);
 }
 
-/* The secret from env, else from file; names both when neither is set. */
+/* The secret from env, else the config's file, else the systemd credential. */
 static char *
-secret_read(const char *env_name, const char *file, const char *what, char *err,
-    size_t errlen)
+secret_read(const char *env_name, const char *file, const char *credential,
+    const char *what, char *err, size_t errlen)
 {
 	const char *env = getenv(env_name);
+	char *secret;
 
 	if (env != NULL && *env != '\0')
 		return xstrdup(env);
-	if (file != NULL)
-		return cfg_read_secret(file, err, errlen);
-	snprintf(err, errlen, "%s: set %s or the config's file for it", what, env_name);
-	return NULL;
+	*err = '\0';
+	secret = credentials_secret(file, credential, err, errlen);
+	if (secret == NULL && *err == '\0')
+		snprintf(err, errlen, "%s: set %s, the config's file for it or the systemd "
+		    "credential %s", what, env_name, credential);
+	return secret;
 }
 
-/* Telegram's token: $TELEGRAM_BOT_TOKEN, else [telegram] token_file. */
+/* Telegram's token: $TELEGRAM_BOT_TOKEN, [telegram] token_file or the credential. */
 static char *
 telegram_token(const struct cfg *cfg, char *err, size_t errlen)
 {
-	char *token = secret_read("TELEGRAM_BOT_TOKEN", cfg->telegram.token_file,
-	    "the telegram driver needs a bot token ([telegram] token_file; get one from "
-	    "@BotFather)", err, errlen);
-	size_t len;
-
-	if (token == NULL)
-		return NULL;
-	len = strlen(token);
-	for (const char *p = token; *p != '\0'; p++) {
-		if (!isalnum((unsigned char)*p) && *p != ':' && *p != '_' && *p != '-') {
-			snprintf(err, errlen, "the bot token has characters a token cannot have "
-			    "(expected 123456789:AA..., letters, digits, _ and -)");
-			secret_free(token);
-			return NULL;
-		}
-	}
-	if (len < 8 || len > 200) {
-		snprintf(err, errlen, "the bot token has an impossible length");
-		secret_free(token);
-		return NULL;
-	}
-	return token;
+	return credentials_telegram_token(cfg, err, errlen);
 }
 
 static char *
 dingtalk_secret(const struct cfg *cfg, char *err, size_t errlen)
 {
 	return secret_read("DINGTALK_CLIENT_SECRET", cfg->dingtalk.client_secret_file,
+	    CREDENTIAL_DINGTALK_SECRET,
 	    "the dingtalk driver needs the app's AppSecret ([dingtalk] client_secret_file)",
 	    err, errlen);
 }
@@ -88,7 +68,7 @@ dingtalk_secret(const struct cfg *cfg, char *err, size_t errlen)
 static char *
 wecom_secret(const struct cfg *cfg, char *err, size_t errlen)
 {
-	return secret_read("WECOM_BOT_SECRET", cfg->wecom.secret_file,
+	return secret_read("WECOM_BOT_SECRET", cfg->wecom.secret_file, CREDENTIAL_WECOM_SECRET,
 	    "the wecom driver needs the robot's Secret ([wecom] secret_file)", err, errlen);
 }
 

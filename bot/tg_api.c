@@ -20,9 +20,20 @@
 #define CONNECT_TIMEOUT_MS 10000
 
 struct tg_api {
+	char *base;             /* api_url */
 	char *prefix;           /* "<api_url>/bot<token>/" */
 	char *token;
+	char *old_token;        /* the one before a reload: calls in flight may still name it */
 };
+
+static void
+free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	explicit_bzero(s, strlen(s));
+	free(s);
+}
 
 struct tg_call {
 	struct tg_api *api;
@@ -46,9 +57,26 @@ tg_api_new(const char *base_url, const char *token)
 {
 	struct tg_api *api = xcalloc(1, sizeof(*api));
 
+	api->base = xstrdup(base_url);
 	api->prefix = xasprintf("%s/bot%s/", base_url, token);
 	api->token = xstrdup(token);
 	return api;
+}
+
+void
+tg_api_set_token(struct tg_api *api, const char *token)
+{
+	free_secret(api->old_token);
+	api->old_token = api->token;
+	api->token = xstrdup(token);
+	free_secret(api->prefix);
+	api->prefix = xasprintf("%s/bot%s/", api->base, token);
+}
+
+bool
+tg_api_token_is(const struct tg_api *api, const char *token)
+{
+	return strcmp(api->token, token) == 0;
 }
 
 void
@@ -56,22 +84,22 @@ tg_api_free(struct tg_api *api)
 {
 	if (api == NULL)
 		return;
-	explicit_bzero(api->prefix, strlen(api->prefix));
-	explicit_bzero(api->token, strlen(api->token));
-	free(api->prefix);
-	free(api->token);
+	free(api->base);
+	free_secret(api->prefix);
+	free_secret(api->token);
+	free_secret(api->old_token);
 	free(api);
 }
 
-void
-tg_api_scrub(const struct tg_api *api, char *text)
+static void
+scrub_one(const char *token, char *text)
 {
-	size_t n = strlen(api->token);
+	size_t n = strlen(token);
 	char *hit;
 
 	if (n == 0)
 		return;
-	while ((hit = strstr(text, api->token)) != NULL) {
+	while ((hit = strstr(text, token)) != NULL) {
 		static const char mask[] = "<token>";
 
 		if (n >= sizeof(mask) - 1) {
@@ -81,6 +109,14 @@ tg_api_scrub(const struct tg_api *api, char *text)
 			memset(hit, '*', n);
 		}
 	}
+}
+
+void
+tg_api_scrub(const struct tg_api *api, char *text)
+{
+	scrub_one(api->token, text);
+	if (api->old_token != NULL)
+		scrub_one(api->old_token, text);
 }
 
 static size_t

@@ -41,6 +41,9 @@ typedef void tg_done_cb(void *arg, struct tg_call *call, const struct tg_result 
 
 struct tg_api *tg_api_new(const char *base_url, const char *token);
 void tg_api_free(struct tg_api *api);
+/* A new token for the calls started from now on (SIGHUP); both are scrubbed from text. */
+void tg_api_set_token(struct tg_api *api, const char *token);
+bool tg_api_token_is(const struct tg_api *api, const char *token);
 /* Replaces every occurrence of the token in text with "<token>" (in place). */
 void tg_api_scrub(const struct tg_api *api, char *text);
 

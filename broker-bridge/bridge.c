@@ -22,9 +22,11 @@
 #include <unistd.h>
 
 #include "campaign/clock.h"
+#include "campaign/credentials.h"
 #include "campaign/dbwatch.h"
 #include "campaign/log.h"
 #include "campaign/signals.h"
+#include "campaign/notify.h"
 #include "campaign/plandb.h"
 #include "campaign/store.h"
 #include "campaign/topic.h"
@@ -92,12 +94,12 @@ bridge_check_config(const struct cfg *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "[mqtt] password_file needs a username");
 		return -1;
 	}
-	if (cfg->mqtt.password_file != NULL) {
-		secret = cfg_read_secret(cfg->mqtt.password_file, err, errlen);
-		if (secret == NULL)
+	if (cfg->mqtt.username != NULL) {
+		secret = credentials_secret(cfg->mqtt.password_file, CREDENTIAL_MQTT_PASSWORD,
+		    err, errlen);
+		if (secret == NULL && *err != '\0')
 			return -1;
-		explicit_bzero(secret, strlen(secret));
-		free(secret);
+		credentials_free(secret);
 	}
 	if (!readable(cfg->mqtt.tls_ca, "tls_ca", err, errlen) ||
 	    !readable(cfg->mqtt.tls_cert, "tls_cert", err, errlen) ||
@@ -125,9 +127,11 @@ bridge_settings(const struct cfg *cfg, const char *prefix, const char *db_path,
     struct mqtt_settings *out, char *err, size_t errlen)
 {
 	memset(out, 0, sizeof(*out));
-	if (cfg->mqtt.password_file != NULL) {
-		out->password = cfg_read_secret(cfg->mqtt.password_file, err, errlen);
-		if (out->password == NULL)
+	/* [mqtt] password_file, else the systemd credential mqtt-password. */
+	if (cfg->mqtt.username != NULL) {
+		out->password = credentials_secret(cfg->mqtt.password_file,
+		    CREDENTIAL_MQTT_PASSWORD, err, errlen);
+		if (out->password == NULL && *err != '\0')
 			return -1;
 	}
 	out->host = xstrdup(cfg->mqtt.host);
@@ -410,6 +414,33 @@ min_timeout(int a, int64_t at, int64_t now)
 	return a < 0 || d < a ? (int)d : a;
 }
 
+/*
+ * systemd: READY=1 once serving (the broker connected, or being retried, or
+ * waiting for a plan to name the topics), a STATUS= line, WATCHDOG=1.
+ */
+static void
+tell_systemd(struct bridge *b)
+{
+	struct relay_stats st;
+	const char *state;
+
+	notify_watchdog();
+	if (b->phase != PHASE_RUN)
+		return;
+	relay_stats(b->relay, &st);
+	if (b->mqtt == NULL)
+		state = "waiting for a plan (campaignctl plan load)";
+	else if (mqtt_connected(b->mqtt))
+		state = "broker connected";
+	else if (mqtt_failed_attempts(b->mqtt) > 0)
+		state = "broker unreachable, retrying";
+	else
+		return;         /* the first attempt is under way: not serving yet */
+	notify_ready("%s", state);
+	notify_status("%s; %llu delivered, %llu failed", state,
+	    (unsigned long long)st.delivered, (unsigned long long)st.failed);
+}
+
 static void
 loop(struct bridge *b)
 {
@@ -438,13 +469,19 @@ loop(struct bridge *b)
 			timeout = min_timeout(timeout, b->recheck_ms, now);
 		if (b->phase == PHASE_DRAIN || b->phase == PHASE_CLOSE)
 			timeout = min_timeout(timeout, b->deadline_ms, now);
+		if ((t = notify_watchdog_due()) >= 0 && (timeout < 0 || t < timeout))
+			timeout = t;    /* systemd: WatchdogSec */
 		if (poll(pfd, 3, timeout) < 0 && errno != EINTR)
 			fatal("bridge", "poll");
 		now = clock_mono_ms();
 		signals = (pfd[0].revents & POLLIN) ? signals_take() : 0;
-		if (signals & SIGNALS_HUP)
+		if (signals & SIGNALS_HUP) {
+			notify_reloading();     /* systemd */
 			reload_config(b, now);
+			notify_reloaded();      /* systemd */
+		}
 		if (signals & SIGNALS_TERM) {
+			notify_stopping();      /* systemd */
 			if (b->exiting)
 				log_info("bridge", "stopping already");
 			begin_close(b, true, now);
@@ -479,6 +516,7 @@ loop(struct bridge *b)
 		feed_flush(b->feed, false);
 		relay_flush(b->relay, now, false);
 		advance_phase(b, now);
+		tell_systemd(b);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include "campaign/events.h"
 #include "campaign/lockfile.h"
 #include "campaign/log.h"
+#include "campaign/version.h"
 #include "campaign/num.h"
 #include "campaign/plandb.h"
 #include "campaign/store.h"
@@ -151,7 +152,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return 0;
 		case 'V':
-			printf("campaign-bridge 0.1.0\n");
+			printf("campaign-bridge %s\n", CAMPAIGN_VERSION);
 			return 0;
 		default:
 			usage(stderr);

@@ -4,7 +4,7 @@
  *   mqtt_service after the library call returns;
  * - a message the library accepted (QoS > 0 and a mid assigned) is never
  *   published again by us on this client: libmosquitto re-sends it after a
- *   reconnect (mqtt.md §1.5). Only destroying the client drops its queue,
+ *   reconnect (docs/mqtt-client.md §1.5). Only destroying the client drops its queue,
  *   and that is reported once through mqtt_take_lost;
  * - the password lives in the settings and in libmosquitto, never in a log.
  */
@@ -238,7 +238,7 @@ mqtt_settings_get(const struct mqtt *m)
 	return &m->set;
 }
 
-/* libmosquitto gives up for good on these (mqtt.md §1.7): start from a new client. */
+/* libmosquitto gives up for good on these (docs/mqtt-client.md §1.7): start from a new client. */
 static bool
 needs_rebuild(int rc, int err)
 {
@@ -293,7 +293,7 @@ connection_down(struct mqtt *m, int rc, int err, int64_t now)
 		    m->where, describe(rc, err), secs, m->attempts + 1);
 	if (needs_rebuild(rc, err))
 		m->rebuild = true;
-	/* QoS 0 packets still queued are discarded at reconnect (mqtt.md §0.3). */
+	/* QoS 0 packets still queued are discarded at reconnect (docs/mqtt-client.md §0.3). */
 	if (m->set.qos == 0)
 		m->lost = true;
 	m->state = MQTT_WAITING;
@@ -434,6 +434,12 @@ mqtt_connected(const struct mqtt *m)
 	return m->state == MQTT_CONNECTED;
 }
 
+unsigned
+mqtt_failed_attempts(const struct mqtt *m)
+{
+	return m->attempts;
+}
+
 bool
 mqtt_take_connect(struct mqtt *m)
 {
@@ -510,7 +516,7 @@ mqtt_publish(struct mqtt *m, const struct message *msg, int *mid, int *reason)
 	mosquitto_property_free_all(&props);
 	if (rc == MOSQ_ERR_NOMEM)
 		fatalx("mqtt", "out of memory in libmosquitto");
-	/* QoS > 0 with a mid: queued, whatever the write said (mqtt.md §1.5). */
+	/* QoS > 0 with a mid: queued, whatever the write said (docs/mqtt-client.md §1.5). */
 	if (m->set.qos > 0 && *mid != 0)
 		return MQTT_PUB_QUEUED;
 	if (rc == MOSQ_ERR_SUCCESS)

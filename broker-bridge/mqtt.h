@@ -61,6 +61,8 @@ int mqtt_timeout(const struct mqtt *m, int64_t now_ms);
 void mqtt_service(struct mqtt *m, short revents, int64_t now_ms);
 
 bool mqtt_connected(const struct mqtt *m);
+/* Failed connection attempts since the last CONNACK: >0 means retrying. */
+unsigned mqtt_failed_attempts(const struct mqtt *m);
 /* True once after each successful CONNACK: time to publish birth and retained state. */
 bool mqtt_take_connect(struct mqtt *m);
 /* True once after the library dropped what it had queued: re-publish from the store. */

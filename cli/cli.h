@@ -22,6 +22,7 @@
 
 struct cli {
 	const char *db_path;
+	bool db_explicit;       /* --db or $CAMPAIGN_DB, not the config's */
 	struct cfg *cfg;
 	struct store *store;
 	struct plan *plan;
@@ -74,6 +75,10 @@ int cmd_admin(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_broadcast(struct cli *cli, int argc, char **argv);
+int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_restore(struct cli *cli, int argc, char **argv);
+int cmd_check(struct cli *cli, int argc, char **argv);
+int cmd_doctor(struct cli *cli, int argc, char **argv);
 
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_command_get(const char *name);

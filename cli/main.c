@@ -11,6 +11,7 @@
 
 #include "campaign/clock.h"
 #include "campaign/log.h"
+#include "campaign/version.h"
 #include "campaign/textnorm.h"
 #include "cli.h"
 
@@ -47,6 +48,18 @@ const struct cli_command cli_commands[] = {
 	    "broadcast - [OPTIONS]       (the text from stdin)\n"
 	    "broadcast status [ID] [--json]",
 	    "announce to MQTT, every subscribed chat and the units' staff; delivery status" },
+	{ "backup", cmd_backup,
+	    "backup FILE",
+	    "a consistent copy of the database while the daemons run (mode 0600)" },
+	{ "restore", cmd_restore,
+	    "restore FILE",
+	    "replace the database with a checked backup (daemons stopped; the old one kept)" },
+	{ "check", cmd_check,
+	    "check [--json]",
+	    "integrity, foreign keys, schema version, outbox health" },
+	{ "doctor", cmd_doctor,
+	    "doctor [--config FILE]",
+	    "check config, database, time zone, broker, chat credentials, disk; say what to do" },
 	{ NULL, NULL, NULL, NULL },
 };
 
@@ -92,7 +105,7 @@ main(int argc, char **argv)
 			usage(stdout);
 			return CLI_OK;
 		case 'V':
-			printf("campaignctl 0.1.0\n");
+			printf("campaignctl %s\n", CAMPAIGN_VERSION);
 			return CLI_OK;
 		default:
 			usage(stderr);
@@ -114,6 +127,8 @@ main(int argc, char **argv)
 	cli.cfg = cfg_load(config, err, sizeof(err));
 	if (cli.cfg == NULL)
 		return cli_fail("%s", err);
+	cli.db_explicit = (db != NULL && *db != '\0') ||
+	    (getenv("CAMPAIGN_DB") != NULL && *getenv("CAMPAIGN_DB") != '\0');
 	cli.db_path = cfg_db_path(cli.cfg, db);
 	cli.now = clock_now();
 

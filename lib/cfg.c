@@ -1,5 +1,5 @@
 /*
- * INI configuration (SPEC "Config"). inih does the lexing; this module knows
+ * INI configuration (docs/REFERENCE.md, Configuration). inih does the lexing; this module knows
  * the keys, their defaults and their checks. Unknown keys are errors, so a
  * typo never silently falls back to a default.
  */

@@ -2,19 +2,58 @@
  * Logging: one line per event to stderr, "LEVEL module: message".
  * The daemons' only output channel besides the chat and MQTT; kept dependency-free
  * so every module can use it. Untrusted text goes through log_escape first.
+ * When stderr is the journal ($JOURNAL_STREAM names its device and inode, as
+ * systemd sets it), each line starts with its syslog priority ("<4>WARN ..."),
+ * so journalctl -p warning shows warnings and worse (sd-daemon(3)).
  */
 #include "campaign/log.h"
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "campaign/num.h"
 #include "campaign/utf8.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
 static const char *program = "campaign";
+static int to_journal = -1;     /* -1: not looked at yet */
+
+/* $JOURNAL_STREAM is "DEVICE:INODE" of the journal's stream; stderr must be it. */
+static bool
+stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM"), *colon;
+	char dev[32];
+	int64_t d, i;
+	struct stat st;
+
+	if (env == NULL || (colon = strchr(env, ':')) == NULL ||
+	    (size_t)(colon - env) >= sizeof(dev))
+		return false;
+	memcpy(dev, env, (size_t)(colon - env));
+	dev[colon - env] = '\0';
+	if (num_parse_i64(dev, 0, INT64_MAX, &d) < 0 ||
+	    num_parse_i64(colon + 1, 0, INT64_MAX, &i) < 0 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (uint64_t)st.st_dev == (uint64_t)d && (uint64_t)st.st_ino == (uint64_t)i;
+}
+
+/* syslog(3) priorities: 2 crit (fatal), 3 err, 4 warning, 6 info, 7 debug. */
+static int
+priority(enum log_level level, const char *tag)
+{
+	static const int by_level[] = { 3, 4, 6, 7 };
+
+	if (strcmp(tag, "FATAL") == 0)
+		return 2;
+	return by_level[level];
+}
 
 void
 log_init(const char *progname, enum log_level level)
@@ -54,15 +93,19 @@ static void
 vlog(enum log_level level, const char *tag, const char *module, int errnum,
     const char *fmt, va_list ap)
 {
-	char msg[2048];
+	char msg[2048], pri[8] = "";
 
 	if (level > current_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (to_journal < 0)
+		to_journal = stderr_is_journal();
+	if (to_journal)
+		snprintf(pri, sizeof(pri), "<%d>", priority(level, tag));
 	if (errnum != 0)
-		fprintf(stderr, "%s %s: %s: %s\n", tag, module, msg, strerror(errnum));
+		fprintf(stderr, "%s%s %s: %s: %s\n", pri, tag, module, msg, strerror(errnum));
 	else
-		fprintf(stderr, "%s %s: %s\n", tag, module, msg);
+		fprintf(stderr, "%s%s %s: %s\n", pri, tag, module, msg);
 }
 
 void

@@ -1,5 +1,5 @@
 /*
- * Normalization of Chinese text for matching (see shared/notes/chinese-text.md §2).
+ * Normalization of Chinese text for matching (see docs/plan-text.md §2).
  * Owns the process's single OpenCC t2s converter: opening one costs ~2 ms and
  * 1 MB, converting costs ~15 µs, and the converter is thread-safe.
  */

@@ -7,6 +7,7 @@ CAMPAIGN_PACKAGES=(
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
   libcurl4-openssl-dev libmosquitto-dev libssl-dev libwslay-dev
   libzip-dev libxml2-dev libpoppler-glib-dev
+  libsystemd-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
   nodejs
 )
@@ -16,6 +17,7 @@ CAMPAIGN_TEST_PACKAGES=(
   python3-websockets
   python3-jsonschema chromium fonts-noto-cjk python3-feedparser rabbitmq-server
   cmark
+  lintian dpkg-dev file mandoc systemd
 )
 # npm runs the official DingTalk SDK check; NodeSource's nodejs already provides it.
 command -v npm >/dev/null 2>&1 || CAMPAIGN_TEST_PACKAGES+=(npm)

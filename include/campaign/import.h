@@ -5,7 +5,7 @@
  * not resolve. Nothing in the document is dropped silently: what does not
  * become a task, a unit, the title, the theme or the year is in the notes.
  *
- * The when-phrase parser (shared/notes/chinese-text.md §4.2) is public too:
+ * The when-phrase parser (docs/plan-text.md §4.2) is public too:
  * it reads "10月底前", "在“10·17”当天", "9月至10月" in any normalized text.
  */
 #ifndef CAMPAIGN_IMPORT_H

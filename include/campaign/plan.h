@@ -1,5 +1,5 @@
 /*
- * The campaign plan (SPEC "Plan JSON", schema campaign-plan/1): units and
+ * The campaign plan (schema campaign-plan/1, docs/REFERENCE.md): units and
  * tasks with their dates. Loaded from JSON here, stored by plandb, read back
  * from the store by everything else. Dates are resolved day numbers: a plan
  * written with month-day dates ("10-17", "year": null) gets its year at load.

@@ -1,5 +1,5 @@
 /*
- * When-phrases of plan documents (shared/notes/chinese-text.md §4.2): a small
+ * When-phrases of plan documents (docs/plan-text.md §4.2): a small
  * recursive-descent reader over normalized text. A phrase is one or two
  * points ("10月17日", "9月", "10月下旬", "“10·17”", "国庆节") joined by a
  * range separator, with a prefix (在 于 自 从 截至) and a modifier (前 左右

@@ -186,7 +186,7 @@ imp_number(const char *s, int *value, enum imp_num_kind *kind)
 int
 imp_days_in_month(int year, int month)
 {
-	/* Unknown year: a non-leap year (shared/notes §4.2). */
+	/* Unknown year: a non-leap year (docs/plan-text.md §4.2). */
 	return caldate_days_in_month(year > 0 ? year : 2001, month);
 }
 

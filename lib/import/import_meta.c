@@ -1,7 +1,7 @@
 /*
  * What the document says about itself: its title (or one inferred from the
  * preamble), the theme (活动主题), the named day it is about (the key date),
- * the campaign year (§4.3 of the notes: explicit date, title or preamble,
+ * the campaign year (docs/plan-text.md §4.3: explicit date, title or preamble,
  * 第N个扶贫日, document number, then --year) and a plan id from the file name.
  */
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * is include/campaign/import.h). The pipeline, one module per stage:
  *   import_text    bytes -> decoded, glitch-repaired, normalized lines
  *   import_lex     numbers (Arabic, Chinese, placeholders), named days, lunar table
- *   import_date    when-phrases (§4.2 of the notes)
+ *   import_date    when-phrases (docs/plan-text.md §4.2)
  *   import_outline headings, link-list rejection, sections and items
  *   import_units   responsibility lines, actors, recipients, unit aliases
  *   import_plan    the assembler: title, theme, year, tasks, JSON, report

@@ -1,5 +1,5 @@
 /*
- * Who does a task (shared/notes/chinese-text.md §3): labelled lines and
+ * Who does a task (docs/plan-text.md §3): labelled lines and
  * parentheticals (责任单位/牵头单位/配合单位/… : A、B), the prose forms (此项工作由A
  * 负责; A牵头,B配合), the doers named as a sentence's subject (各地、各部门要…)
  * and the recipients of a report (…报送市扶贫办). Lists split on 、,,;; 及 以及

@@ -272,5 +272,27 @@ def bad_credentials(env):
     check(fake.state()["open_connections"] == 0, "no connection")
 
 
+@test
+def doctor(env):
+    """campaignctl doctor signs in to DingTalk as the bot would, and names a refusal."""
+    import subprocess
+    fake = start(env)
+    fake.wait(open_connections=1)
+    env.stop_bot()
+    ini = os.path.join(env.tmp, "bot.ini")
+
+    def run(secret):
+        e = dict(env.env, DINGTALK_CLIENT_SECRET=secret)
+        r = subprocess.run([env.args.ctl, "doctor", "--config", ini], env=e,
+                           capture_output=True, text=True, timeout=60)
+        return [ln for ln in r.stdout.splitlines() if "dingtalk" in ln]
+    good = run(fake.secret)
+    check(len(good) == 1 and good[0].startswith("OK"), "good credentials: %r" % good)
+    bad = run("not-the-secret")
+    check(len(bad) == 1 and "refused" in bad[0] and not bad[0].startswith("OK"),
+          "a wrong AppSecret is named: %r" % bad)
+    check(fake.secret not in "".join(good + bad), "no secret printed")
+
+
 if __name__ == "__main__":
     sys.exit(run_named(TESTS))

@@ -17,7 +17,7 @@ does not give are not compared:
              "units", "actors", "report_to", "detail"}]
            the task ids must be exactly these, in this order (nothing extra)
   "report": ["text", ...]  each must appear in the stderr report
-The answer-key format of shared/seed (when_text, campaign_year, title_alt)
+The answer-key format of tests/seed (when_text, campaign_year, title_alt)
 is accepted as is. "when" is compared without a leading 在/于/自/从 and
 trailing punctuation, as the answer key's notes ask.
 """

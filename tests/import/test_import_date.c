@@ -1,6 +1,6 @@
 /*
  * The when-phrase parser against every row of the date table in
- * shared/notes/chinese-text.md §4.2 (examples from real plans), plus the
+ * docs/plan-text.md §4.2 (examples from real plans), plus the
  * lookalikes that must not be dates. Each case: text, campaign year (0 =
  * unknown), the phrase found, its kind, start, due ("MM-DD", or "YYYY-MM-DD"
  * when a year applies; NULL = open) and fuzzy.

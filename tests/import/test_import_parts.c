@@ -1,6 +1,6 @@
 /*
  * The importer's stages one by one: glitch repair, numbers, unit lists and
- * responsibility lines (every label form of the notes), doers and
+ * responsibility lines (every label form of docs/plan-text.md §3), doers and
  * recipients, aliases, the outline (link lists, numbering, glued headings),
  * encodings (GBK made here with iconv, UTF-16, Big5) and refused input.
  */
@@ -328,7 +328,7 @@ test_slug(void **state)
 	char *s;
 
 	(void)state;
-	s = imp_meta_slug("../shared/seed/fupinri-plan.txt");
+	s = imp_meta_slug("tests/seed/fupinri-plan.txt");
 	assert_string_equal(s, "fupinri-plan");
 	free(s);
 	s = imp_meta_slug("2024年 扶贫日 方案.txt");
