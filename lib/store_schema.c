@@ -184,9 +184,66 @@ static const char *const migration_v2 =
     /* Campaign clock (unix seconds); a pending delivery is failed as expired after it. */
     "ALTER TABLE deliveries ADD COLUMN expires_at INTEGER;";
 
+/*
+ * v3: the units' written submissions (summary reports sent by mail or chat),
+ * the files by content hash, mail addresses bound to units, the office
+ * mailbox's position, and every mail message already handled.
+ */
+static const char *const migration_v3 =
+    /* A task whose units each submit a document ("…总结"). */
+    "ALTER TABLE tasks ADD COLUMN deliverable TEXT;"
+
+    /* Each file once, stored as <state dir>/files/<sha256>. */
+    "CREATE TABLE files("
+    "  sha256 TEXT PRIMARY KEY,"
+    "  size INTEGER NOT NULL,"
+    "  stored_at INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* One row per file received; unit_id NULL: from an unknown sender, for an
+       admin to assign. source_id is unique: a repeat is not a second submission.
+       AUTOINCREMENT: an id printed to an admin never names another file. */
+    "CREATE TABLE submissions("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  task_id TEXT,"                     /* the deliverable; NULL: none matched */
+    "  unit_id INTEGER REFERENCES units(id) ON DELETE SET NULL,"
+    "  sha256 TEXT NOT NULL REFERENCES files(sha256),"
+    "  name TEXT NOT NULL,"               /* the original file name (UTF-8) */
+    "  size INTEGER NOT NULL,"
+    "  type TEXT,"                        /* MIME type as sent */
+    "  channel TEXT NOT NULL,"            /* mail, telegram ... */
+    "  sender TEXT NOT NULL,"             /* mail address or platform user id */
+    "  source_id TEXT NOT NULL UNIQUE,"   /* message key and part */
+    "  subject TEXT,"
+    "  received_at INTEGER NOT NULL,"     /* campaign clock */
+    "  event_id INTEGER);"
+    "CREATE INDEX submissions_unit ON submissions(unit_id, task_id, id);"
+
+    /* Mail addresses (lower case) bound to a unit, like chat users. */
+    "CREATE TABLE mail_bindings("
+    "  address TEXT PRIMARY KEY,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  bound_at INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* The office mailbox's position, committed with what the messages produced. */
+    "CREATE TABLE mail_state("
+    "  mailbox TEXT PRIMARY KEY,"
+    "  uidvalidity INTEGER NOT NULL,"
+    "  last_uid INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* Every message handled, by Message-ID (or a hash of it): a rescan after a
+       UIDVALIDITY change, or a repeat, produces nothing twice. */
+    "CREATE TABLE mail_messages("
+    "  key TEXT PRIMARY KEY,"
+    "  sender TEXT NOT NULL,"
+    "  subject TEXT,"
+    "  outcome TEXT NOT NULL,"            /* submitted, unassigned, bound, refused, ignored */
+    "  note TEXT,"
+    "  at INTEGER NOT NULL) WITHOUT ROWID;";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
+	migration_v3,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);
