@@ -278,6 +278,44 @@ apply_reminders(struct cfg *cfg, const char *name, const char *value)
 	return NULL;
 }
 
+/* [mail]: the office mailbox (issue 15). */
+static const char *
+apply_mail(struct cfg *cfg, const char *name, const char *value)
+{
+	int mb;
+
+	if (strcmp(name, "imap_url") == 0) {
+		if (*value != '\0' && strncmp(value, "imap://", 7) != 0 &&
+		    strncmp(value, "imaps://", 8) != 0)
+			return "must start with imaps:// or imap://";
+		set_str(&cfg->mail.imap_url, value);
+	} else if (strcmp(name, "username") == 0) {
+		set_str(&cfg->mail.username, value);
+	} else if (strcmp(name, "password_file") == 0) {
+		set_str(&cfg->mail.password_file, value);
+	} else if (strcmp(name, "poll_interval") == 0) {
+		if (num_parse_int(value, 1, 86400, &cfg->mail.poll_interval) < 0)
+			return "must be 1..86400 seconds";
+	} else if (strcmp(name, "smtp_url") == 0) {
+		if (*value != '\0' && strncmp(value, "smtp://", 7) != 0 &&
+		    strncmp(value, "smtps://", 8) != 0)
+			return "must start with smtps:// or smtp://";
+		set_str(&cfg->mail.smtp_url, value);
+	} else if (strcmp(name, "from") == 0) {
+		set_str(&cfg->mail.from, value);
+	} else if (strcmp(name, "max_size_mb") == 0) {
+		if (num_parse_int(value, 1, 1024, &mb) < 0)
+			return "must be 1..1024 (MB)";
+		cfg->mail.max_size = (int64_t)mb * 1024 * 1024;
+	} else if (strcmp(name, "types") == 0) {
+		free_list(cfg->mail.types, cfg->mail.ntypes);
+		cfg->mail.types = split_list(value, &cfg->mail.ntypes);
+	} else {
+		return "unknown key";
+	}
+	return NULL;
+}
+
 static int
 on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -295,6 +333,8 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 		problem = apply_mqtt(cfg, name, value);
 	else if (strcmp(section, "reminders") == 0)
 		problem = apply_reminders(cfg, name, value);
+	else if (strcmp(section, "mail") == 0)
+		problem = apply_mail(cfg, name, value);
 	else if (strcmp(section, "log") == 0 && strcmp(name, "level") == 0)
 		problem = log_level_parse(value, &cfg->log_level) < 0 ?
 		    "level must be error, warn, info or debug" : NULL;
@@ -344,6 +384,9 @@ cfg_defaults(void)
 	cfg->reminders.escalate_after = 3;
 	cfg->reminders.quiet_start = 22 * 60;
 	cfg->reminders.quiet_end = 8 * 60;
+	cfg->mail.poll_interval = 60;
+	cfg->mail.max_size = 25 * 1024 * 1024;
+	cfg->mail.types = split_list(".docx,.doc,.wps,.pdf,.jpg,.png,.zip", &cfg->mail.ntypes);
 	return cfg;
 }
 
@@ -396,6 +439,12 @@ cfg_free(struct cfg *cfg)
 	free(cfg->chat.api_url);
 	free(cfg->chat.token_file);
 	free_list(cfg->chat.admins, cfg->chat.nadmins);
+	free(cfg->mail.imap_url);
+	free(cfg->mail.username);
+	free(cfg->mail.password_file);
+	free(cfg->mail.smtp_url);
+	free(cfg->mail.from);
+	free_list(cfg->mail.types, cfg->mail.ntypes);
 	free(cfg->mqtt.host);
 	free(cfg->mqtt.socket);
 	free(cfg->mqtt.client_id);

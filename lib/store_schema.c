@@ -186,8 +186,9 @@ static const char *const migration_v2 =
 
 /*
  * v3: the units' written submissions (summary reports sent by mail or chat),
- * the files by content hash, mail addresses bound to units, the office
- * mailbox's position, and every mail message already handled.
+ * the files by content hash, the office mailbox's position, and every mail
+ * message already handled. A mail address is bound to a unit as a user of
+ * platform "mail" (table users), so invite codes work unchanged.
  */
 static const char *const migration_v3 =
     /* A task whose units each submit a document ("…总结"). */
@@ -217,12 +218,6 @@ static const char *const migration_v3 =
     "  received_at INTEGER NOT NULL,"     /* campaign clock */
     "  event_id INTEGER);"
     "CREATE INDEX submissions_unit ON submissions(unit_id, task_id, id);"
-
-    /* Mail addresses (lower case) bound to a unit, like chat users. */
-    "CREATE TABLE mail_bindings("
-    "  address TEXT PRIMARY KEY,"
-    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
-    "  bound_at INTEGER NOT NULL) WITHOUT ROWID;"
 
     /* The office mailbox's position, committed with what the messages produced. */
     "CREATE TABLE mail_state("

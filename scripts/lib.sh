@@ -7,10 +7,12 @@ CAMPAIGN_PACKAGES=(
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
   libcurl4-openssl-dev libmosquitto-dev libssl-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
+  libgmime-3.0-dev libzip-dev libpango1.0-dev libcairo2-dev fonts-noto-cjk
 )
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
 CAMPAIGN_TEST_PACKAGES=(
   sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
+  dovecot-imapd python3-aiosmtpd python3-docx poppler-utils
 )
 
 as_root() {

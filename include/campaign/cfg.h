@@ -62,6 +62,18 @@ struct cfg {
 		int32_t *workdays;      /* weekend days that are working days (调休) */
 		size_t nworkdays;
 	} reminders;
+
+	struct {                        /* [mail] (issue 15): off while imap_url is NULL */
+		char *imap_url;         /* imaps://host/INBOX, or imap:// (STARTTLS unless loopback) */
+		char *username;
+		char *password_file;    /* NULL: $CAMPAIGN_MAIL_PASSWORD */
+		int poll_interval;      /* seconds, default 60 */
+		char *smtp_url;         /* confirmations; NULL: none sent */
+		char *from;             /* the office's address for confirmations */
+		int64_t max_size;       /* largest attachment accepted, bytes */
+		char **types;           /* accepted file name extensions (".docx" ...) */
+		size_t ntypes;
+	} mail;
 };
 
 /* Loads path (NULL: defaults only). NULL with "file:line: message" in err on error. */

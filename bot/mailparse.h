@@ -1,0 +1,36 @@
+/*
+ * Mail messages to what the office needs from them (issue 15), with GMime 3:
+ * the sender's address, the subject, the Message-ID and the attachments with
+ * their file names decoded (RFC 2231, RFC 2047, and raw 8-bit GBK names
+ * through GB18030 as a fallback charset). GMime is initialized on the first
+ * call only, so a bot without [mail] never loads its state.
+ */
+#ifndef CAMPAIGN_BOT_MAILPARSE_H
+#define CAMPAIGN_BOT_MAILPARSE_H
+
+#include <stddef.h>
+
+struct mail_part {
+	char *name;             /* UTF-8 file name */
+	char *type;             /* "application/pdf" ... */
+	unsigned char *data;    /* decoded content */
+	size_t len;
+};
+
+struct mail_msg {
+	char *from;             /* the sender's address, lower case; NULL if none */
+	char *from_name;        /* display name; may be NULL */
+	char *subject;          /* UTF-8, trimmed; may be NULL */
+	char *message_id;       /* without <>; may be NULL */
+	struct mail_part *parts; /* attachments (parts with a file name) */
+	size_t nparts;
+};
+
+/* Parses a whole message (or just its header). 0, or -1 with err. */
+int mailparse_message(const void *raw, size_t len, struct mail_msg *out, char *err,
+    size_t errlen);
+void mail_msg_clear(struct mail_msg *m);
+/* Releases GMime if it was initialized (at exit, for leak checkers). */
+void mailparse_shutdown(void);
+
+#endif
