@@ -306,6 +306,14 @@ bot_run(struct bot *b)
 	/* After the driver's start, so a console's own chat exists for the first tick. */
 	b->scheduler = scheduler_new(b->store, b->loop, b->cfg, reminders_queued, b);
 	scheduler_start(b->scheduler);
+	/* issue 15: the office mailbox, only with [mail] (GMime is loaded only then) */
+	{
+		bool failed;
+
+		b->mailbox = mailbox_new(b->store, b->loop, b->cfg, &failed);
+		if (failed)
+			return 1;
+	}
 	sender_kick(s);
 	log_info("bot", "running with the %s driver on %s", b->driver->ops->name,
 	    store_path(b->store));
@@ -330,6 +338,7 @@ bot_cleanup(struct bot *b)
 	if (b->driver != NULL)
 		b->driver->ops->free(b->driver);
 	sender_free(b->sender);
+	mailbox_free(b->mailbox);       /* issue 15 */
 	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);
 	loop_timer_free(b->dbcheck);

@@ -15,6 +15,7 @@
 #include "core.h"
 #include "driver.h"
 #include "loop.h"
+#include "mailbox.h"
 #include "scheduler.h"
 #include "sender.h"
 
@@ -27,6 +28,7 @@ struct bot {
 	struct driver *driver;
 	struct sender *sender;
 	struct scheduler *scheduler;    /* deadline reminders */
+	struct mailbox *mailbox;        /* issue 15: the office mailbox; NULL without [mail] */
 	struct dbwatch *watch;
 	struct driver_host host;
 	struct loop_timer *housekeeping;
