@@ -15,6 +15,7 @@
 #include "campaign/log.h"
 #include "campaign/plandb.h"
 #include "campaign/snapshot.h"
+#include "campaign/submissions.h"
 #include "campaign/topic.h"
 #include "campaign/xmalloc.h"
 #include "message.h"
@@ -281,6 +282,7 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 	if (r->summary && relay_room(relay) > 0) {
 		json_t *json = snapshot_summary_json(r->plan, progress, today);
 
+		submissions_summary_json(r->store, r->plan, json);     /* issue 15: N of M */
 		message_summary(prefix, json, &msg);
 		json_decref(json);
 		if (relay_publish(relay, m, &msg, 's') == 0)

@@ -46,6 +46,12 @@ const struct cli_command cli_commands[] = {
 	    "broadcast - [OPTIONS]       (the text from stdin)\n"
 	    "broadcast status [ID] [--json]",
 	    "announce to MQTT, every subscribed chat and the units' staff; delivery status" },
+	{ "submissions", cmd_submissions,
+	    "submissions [--missing] [--task ID] [--json]\n"
+	    "submissions export DIR\n"
+	    "submissions unassigned [--json]\n"
+	    "submissions assign ID UNIT",
+	    "the units' written summaries: who has sent them, export, unassigned mail" },
 	{ NULL, NULL, NULL, NULL },
 };
 
