@@ -261,7 +261,7 @@ poll_start(void *arg)
 
 	if (mb->step != IDLE)
 		return;
-	cmd = xasprintf("STATUS \"%s\" (UIDVALIDITY UIDNEXT MESSAGES)", mb->mailbox);
+	cmd = xasprintf("STATUS \"%s\" (UIDVALIDITY)", mb->mailbox);
 	request(mb, STATUS, mb->base, cmd, COMMAND_TIMEOUT_MS);
 	free(cmd);
 }
@@ -311,12 +311,11 @@ static void
 on_status(struct mailbox *mb)
 {
 	int64_t v = number_after(buf_str(&mb->rx), "UIDVALIDITY ");
-	int64_t next = number_after(buf_str(&mb->rx), "UIDNEXT ");
 	int64_t stored_v, last;
 	char *url, *cmd;
 
-	if (v <= 0 || next <= 0) {
-		log_warnx("mail", "STATUS %s: no UIDVALIDITY/UIDNEXT in the answer", mb->mailbox);
+	if (v <= 0) {
+		log_warnx("mail", "STATUS %s: no UIDVALIDITY in the answer", mb->mailbox);
 		poll_later(mb, mb->poll_ms);
 		return;
 	}
@@ -351,10 +350,9 @@ on_status(struct mailbox *mb)
 		mb->vanished = 0;
 	}
 	mb->last_uid = last;
-	if (next - 1 <= last) {
-		poll_later(mb, mb->poll_ms);
-		return;
-	}
+	/* No shortcut on UIDNEXT: STATUS of the mailbox the connection has
+	   selected may answer from the server's last sync (Dovecot does); the
+	   SEARCH on the mailbox syncs it. */
 	url = xasprintf("%s%s", mb->base, mb->mailbox_enc);
 	cmd = xasprintf("UID SEARCH UID %" PRId64 ":*", last + 1);
 	request(mb, SEARCH, url, cmd, COMMAND_TIMEOUT_MS);
