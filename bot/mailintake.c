@@ -124,7 +124,7 @@ redeem(struct store *s, const struct plan *plan, const struct mail_msg *m, time_
 		*unit_id = bound;
 		oc->what = "bound";
 		buf_printf(&oc->reply, "此邮箱 %s 已绑定到 %s。今后从这个地址发来的总结材料"
-		    "(作为附件)将记为%s报送。\n", m->from, unit_name(plan, bound),
+		    "（作为附件）将记为%s报送。\n", m->from, unit_name(plan, bound),
 		    unit_name(plan, bound));
 		break;
 	case INVITE_USED:
@@ -136,7 +136,7 @@ redeem(struct store *s, const struct plan *plan, const struct mail_msg *m, time_
 		    m->subject);
 		break;
 	case INVITE_UNKNOWN:
-		buf_printf(&oc->reply, "邀请码 %s 无效。请核对后重发(主题只写邀请码)。\n",
+		buf_printf(&oc->reply, "邀请码 %s 无效。请核对后重发（主题只写邀请码）。\n",
 		    m->subject);
 		break;
 	case INVITE_ERROR:
@@ -187,11 +187,11 @@ confirm_submitted(struct store *s, const struct plan *plan, int64_t unit_id,
 		task = (free(task), submissions_pick_task(plan, unit_id, name));
 	t = task != NULL ? plan_task_get(plan, task) : NULL;
 	if (t != NULL)
-		buf_printf(&oc->reply, "已收到 %s 报送的《%s》(%.1f KB),记为“%s”(任务 %s)。"
-		    "如有修改,再发一次即可,以最新一份为准。\n", unit_name(plan, unit_id), name,
+		buf_printf(&oc->reply, "已收到 %s 报送的《%s》（%.1f KB），记为“%s”（任务 %s）。"
+		    "如有修改，再发一次即可，以最新一份为准。\n", unit_name(plan, unit_id), name,
 		    (double)len / 1024.0, t->deliverable, t->id);
 	else
-		buf_printf(&oc->reply, "已收到 %s 发来的《%s》(%.1f KB)。\n",
+		buf_printf(&oc->reply, "已收到 %s 发来的《%s》（%.1f KB）。\n",
 		    unit_name(plan, unit_id), name, (double)len / 1024.0);
 	free(task);
 	(void)s;
@@ -207,15 +207,15 @@ attachments(struct store *s, const struct mailintake_opts *o, const struct plan 
 
 		if (!type_ok(o, p->name)) {
 			oc->refused++;
-			buf_printf(&oc->reply, "《%s》未收:只接受这些格式:", p->name);
+			buf_printf(&oc->reply, "《%s》未收：只接受这些格式：", p->name);
 			types_list(o, &oc->reply);
 			buf_puts(&oc->reply, "。\n");
 			continue;
 		}
 		if ((int64_t)p->len > o->max_size) {
 			oc->refused++;
-			buf_printf(&oc->reply, "《%s》未收:文件 %.1f MB,超过上限 %.0f MB。"
-			    "请压缩后重发,或分几封邮件发送。\n", p->name, (double)p->len / MB,
+			buf_printf(&oc->reply, "《%s》未收：文件 %.1f MB，超过上限 %.0f MB。"
+			    "请压缩后重发，或分几封邮件发送。\n", p->name, (double)p->len / MB,
 			    (double)o->max_size / MB);
 			continue;
 		}
@@ -260,7 +260,7 @@ finish(struct store *s, const struct mailintake_opts *o, const struct mail_pos *
 		return 0;
 	subject = strcmp(oc->what, "refused") == 0 ? "未收到材料" :
 	    strcmp(oc->what, "bound") == 0 ? "邮箱已绑定" : "已收到";
-	re = xasprintf("%s:%s", subject, m->subject != NULL ? m->subject : "(无主题)");
+	re = xasprintf("%s：%s", subject, m->subject != NULL ? m->subject : "（无主题）");
 	rc = queue_reply(s, m->from, key, re, buf_str(&oc->reply), now);
 	free(re);
 	return rc;
@@ -297,11 +297,11 @@ handle(struct store *s, const struct mailintake_opts *o, const struct plan *plan
 		oc.what = oc.refused > 0 ? "refused" : "unassigned";
 	}
 	if (unit_id == 0 && !looks_like_code(m->subject))
-		buf_printf(&oc.reply, "您的邮件已收到并保存。此邮箱地址 %s 尚未绑定单位,"
-		    "办公室确认后计入。也可以把办公室给的邀请码作为邮件主题单独发一封,"
+		buf_printf(&oc.reply, "您的邮件已收到并保存。此邮箱地址 %s 尚未绑定单位，"
+		    "办公室确认后计入。也可以把办公室给的邀请码作为邮件主题单独发一封，"
 		    "绑定后再发的材料自动计入本单位。\n", m->from);
 	else if (unit_id > 0 && m->nparts == 0 && strcmp(oc.what, "bound") != 0)
-		buf_printf(&oc.reply, "邮件里没有附件。请把总结材料作为附件发送(格式:");
+		buf_printf(&oc.reply, "邮件里没有附件。请把总结材料作为附件发送（格式：");
 	if (unit_id > 0 && m->nparts == 0 && strcmp(oc.what, "bound") != 0) {
 		types_list(o, &oc.reply);
 		buf_puts(&oc.reply, ")。\n");
@@ -378,7 +378,7 @@ mailintake_too_large(struct store *s, const struct mailintake_opts *o,
 		return mailintake_skip(s, pos);
 	key = message_key(&m, header, len);
 	buf_init(&oc.reply, 4096);
-	buf_printf(&oc.reply, "邮件太大(%.1f MB),未能接收:附件上限 %.0f MB。请压缩后重发,"
+	buf_printf(&oc.reply, "邮件太大（%.1f MB），未能接收：附件上限 %.0f MB。请压缩后重发，"
 	    "或分几封邮件发送。\n", (double)size / MB, (double)o->max_size / MB);
 	if (store_begin(s) < 0)
 		goto out;

@@ -52,6 +52,9 @@ const struct cli_command cli_commands[] = {
 	    "submissions unassigned [--json]\n"
 	    "submissions assign ID UNIT",
 	    "the units' written summaries: who has sent them, export, unassigned mail" },
+	{ "bulletin", cmd_bulletin,
+	    "bulletin [--date YYYY-MM-DD] -o 通报.docx [--pdf 通报.pdf] [--text]",
+	    "the office's bulletin (通报) as of a day: .docx to edit, PDF to preview" },
 	{ NULL, NULL, NULL, NULL },
 };
 
