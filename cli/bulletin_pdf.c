@@ -8,6 +8,7 @@
  */
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,10 @@ bulletin_write_pdf(const struct bulletin *b, const char *path, char *err, size_t
 	cairo_surface_finish(surface);
 	st = cairo_surface_status(surface);
 	cairo_surface_destroy(surface);
+	/* campaignctl renders once: give the font caches back (leak checkers see them) */
+	pango_cairo_font_map_set_default(NULL);
+	cairo_debug_reset_static_data();
+	FcFini();
 	if (st != CAIRO_STATUS_SUCCESS) {
 		snprintf(err, errlen, "%s: %s", path, cairo_status_to_string(st));
 		return -1;
