@@ -72,6 +72,10 @@ clause_name(const char *sent, const char *at)
 	if (strncmp(start, "各", strlen("各")) == 0 &&
 	    (verb = find_in(start, at, "开展")) != NULL)
 		start = verb + strlen("开展");
+	/* "…要在11月5日前将工作总结报告报送…": the object of 将/把 */
+	for (p = start; p < at; p += imp_cplen(p))
+		if (strncmp(p, "将", strlen("将")) == 0 || strncmp(p, "把", strlen("把")) == 0)
+			start = p + imp_cplen(p);
 	while (start < end && (*start == ' ' || strncmp(start, "要", strlen("要")) == 0))
 		start += imp_cplen(start);
 	if (end - start < (ptrdiff_t)strlen("总结"))
