@@ -163,12 +163,17 @@ struct mailbox *
 mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed)
 {
 	struct mailbox *mb;
-	char *path = NULL;
+	char *path = NULL, err[512];
 	int declen = 0;
 
 	*failed = false;
 	if (cfg->mail.imap_url == NULL)
 		return NULL;
+	if (mailparse_load(err, sizeof(err)) < 0) {
+		log_error("mail", "%s", err);
+		*failed = true;
+		return NULL;
+	}
 	mb = xcalloc(1, sizeof(*mb));
 	mb->store = s;
 	mb->loop = l;

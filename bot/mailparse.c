@@ -1,153 +1,97 @@
 /*
- * GMime 3 behind a small interface (see mailparse.h).
+ * The bot's side of mailparse.h: finds and dlopens campaign-mailparse.so on
+ * first use and forwards to it. See mailparse.h for why GMime is a module.
  */
 #include "mailparse.h"
 
-#include <ctype.h>
-#include <gmime/gmime.h>
-#include <stdbool.h>
+#include <dlfcn.h>
+#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
-#include "campaign/xmalloc.h"
+#include "campaign/log.h"
 
-static bool initialized;
-static GMimeParserOptions *options;
+#define MODULE "campaign-mailparse.so"
 
-static void
-init_once(void)
+#ifndef CAMPAIGN_PKGLIBDIR
+#define CAMPAIGN_PKGLIBDIR "/usr/lib/campaign-bot"
+#endif
+
+static void *module;
+static int (*do_message)(const void *, size_t, struct mail_msg *, char *, size_t);
+static void (*do_clear)(struct mail_msg *);
+static void (*do_shutdown)(void);
+
+static void *
+open_module(char *err, size_t errlen)
 {
-	static const char *fallback[] = { "UTF-8", "GB18030", NULL };
+	char exe[PATH_MAX], path[PATH_MAX + sizeof(MODULE)];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	void *h;
 
-	if (initialized)
-		return;
-	g_mime_init();
-	options = g_mime_parser_options_new();
-	g_mime_parser_options_set_fallback_charsets(options, fallback);
-	g_mime_parser_options_set_rfc2047_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-	g_mime_parser_options_set_parameter_compliance_mode(options, GMIME_RFC_COMPLIANCE_LOOSE);
-	initialized = true;
+	if (n > 0) {
+		char *slash;
+
+		exe[n] = '\0';
+		slash = strrchr(exe, '/');
+		if (slash != NULL) {
+			*slash = '\0';
+			snprintf(path, sizeof(path), "%s/%s", exe, MODULE);
+			if (access(path, R_OK) == 0 && (h = dlopen(path, RTLD_NOW | RTLD_LOCAL)))
+				return h;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/%s", CAMPAIGN_PKGLIBDIR, MODULE);
+	h = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL)
+		snprintf(err, errlen, "cannot load %s (mail needs it): %s", MODULE, dlerror());
+	return h;
 }
 
-void
-mailparse_shutdown(void)
+int
+mailparse_load(char *err, size_t errlen)
 {
-	if (!initialized)
-		return;
-	g_mime_parser_options_free(options);
-	options = NULL;
-	g_mime_shutdown();
-	initialized = false;
-}
+	void *h;
 
-static char *
-trimmed(const char *s)
-{
-	size_t len;
-
-	if (s == NULL)
-		return NULL;
-	while (isspace((unsigned char)*s))
-		s++;
-	len = strlen(s);
-	while (len > 0 && isspace((unsigned char)s[len - 1]))
-		len--;
-	return len > 0 ? xstrndup(s, len) : NULL;
-}
-
-static void
-sender(GMimeMessage *msg, struct mail_msg *out)
-{
-	InternetAddressList *list = g_mime_message_get_from(msg);
-	InternetAddress *ia;
-	const char *addr;
-
-	if (list == NULL || internet_address_list_length(list) < 1)
-		return;
-	ia = internet_address_list_get_address(list, 0);
-	if (!INTERNET_ADDRESS_IS_MAILBOX(ia))
-		return;
-	addr = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
-	if (addr == NULL || *addr == '\0')
-		return;
-	out->from = xstrdup(addr);
-	for (char *p = out->from; *p != '\0'; p++)
-		*p = (char)tolower((unsigned char)*p);
-	out->from_name = trimmed(internet_address_get_name(ia));
-}
-
-static void
-add_part(GMimeObject *parent, GMimeObject *part, gpointer data)
-{
-	struct mail_msg *out = data;
-	GMimeDataWrapper *content;
-	GMimeStream *stream;
-	GByteArray *bytes;
-	const char *name;
-	struct mail_part *p;
-
-	(void)parent;
-	if (!GMIME_IS_PART(part))
-		return;
-	name = g_mime_part_get_filename(GMIME_PART(part));
-	if (name == NULL || *name == '\0')
-		return;
-	content = g_mime_part_get_content(GMIME_PART(part));
-	if (content == NULL)
-		return;
-	stream = g_mime_stream_mem_new();
-	g_mime_data_wrapper_write_to_stream(content, stream);
-	bytes = g_mime_stream_mem_get_byte_array(GMIME_STREAM_MEM(stream));
-	out->parts = xreallocarray(out->parts, out->nparts + 1, sizeof(*out->parts));
-	p = &out->parts[out->nparts++];
-	p->name = xstrdup(name);
-	p->type = g_mime_content_type_get_mime_type(g_mime_object_get_content_type(part));
-	p->len = bytes->len;
-	p->data = xmalloc(bytes->len + 1);
-	memcpy(p->data, bytes->data, bytes->len);
-	g_object_unref(stream);
+	if (module != NULL)
+		return 0;
+	h = open_module(err, errlen);
+	if (h == NULL)
+		return -1;
+	*(void **)&do_message = dlsym(h, "mailparse_gmime_message");
+	*(void **)&do_clear = dlsym(h, "mailparse_gmime_clear");
+	*(void **)&do_shutdown = dlsym(h, "mailparse_gmime_shutdown");
+	if (do_message == NULL || do_clear == NULL || do_shutdown == NULL) {
+		snprintf(err, errlen, "%s: missing entry points", MODULE);
+		dlclose(h);
+		return -1;
+	}
+	module = h;
+	return 0;
 }
 
 int
 mailparse_message(const void *raw, size_t len, struct mail_msg *out, char *err,
     size_t errlen)
 {
-	GMimeStream *stream;
-	GMimeParser *parser;
-	GMimeMessage *msg;
-
 	memset(out, 0, sizeof(*out));
-	init_once();
-	stream = g_mime_stream_mem_new_with_buffer(raw, len);
-	parser = g_mime_parser_new_with_stream(stream);
-	msg = g_mime_parser_construct_message(parser, options);
-	g_object_unref(parser);
-	g_object_unref(stream);
-	if (msg == NULL) {
-		snprintf(err, errlen, "not a mail message");
+	if (mailparse_load(err, errlen) < 0)
 		return -1;
-	}
-	sender(msg, out);
-	out->subject = trimmed(g_mime_message_get_subject(msg));
-	out->message_id = trimmed(g_mime_message_get_message_id(msg));
-	g_mime_message_foreach(msg, add_part, out);
-	g_object_unref(msg);
-	return 0;
+	return do_message(raw, len, out, err, errlen);
 }
 
 void
 mail_msg_clear(struct mail_msg *m)
 {
-	for (size_t i = 0; i < m->nparts; i++) {
-		free(m->parts[i].name);
-		g_free(m->parts[i].type);
-		free(m->parts[i].data);
-	}
-	free(m->parts);
-	free(m->from);
-	free(m->from_name);
-	free(m->subject);
-	free(m->message_id);
-	memset(m, 0, sizeof(*m));
+	if (do_clear != NULL)
+		do_clear(m);
+}
+
+/* The module stays mapped: GLib does not support being unloaded. */
+void
+mailparse_shutdown(void)
+{
+	if (do_shutdown != NULL)
+		do_shutdown();
 }

@@ -2,8 +2,9 @@
  * Mail messages to what the office needs from them (issue 15), with GMime 3:
  * the sender's address, the subject, the Message-ID and the attachments with
  * their file names decoded (RFC 2231, RFC 2047, and raw 8-bit GBK names
- * through GB18030 as a fallback charset). GMime is initialized on the first
- * call only, so a bot without [mail] never loads its state.
+ * through GB18030 as a fallback charset). GMime lives in a module
+ * (campaign-mailparse.so, gmime/mailparse_gmime.c) that mailparse_load()
+ * dlopens: a bot without [mail] never maps GLib (its RSS goal is 16 MiB).
  */
 #ifndef CAMPAIGN_BOT_MAILPARSE_H
 #define CAMPAIGN_BOT_MAILPARSE_H
@@ -26,11 +27,22 @@ struct mail_msg {
 	size_t nparts;
 };
 
+/*
+ * Loads the module: next to the executable, else in CAMPAIGN_PKGLIBDIR.
+ * 0, or -1 with err. The functions below load it on first use too.
+ */
+int mailparse_load(char *err, size_t errlen);
 /* Parses a whole message (or just its header). 0, or -1 with err. */
 int mailparse_message(const void *raw, size_t len, struct mail_msg *out, char *err,
     size_t errlen);
 void mail_msg_clear(struct mail_msg *m);
 /* Releases GMime if it was initialized (at exit, for leak checkers). */
 void mailparse_shutdown(void);
+
+/* The module's entry points (resolved by name with dlsym). */
+int mailparse_gmime_message(const void *raw, size_t len, struct mail_msg *out, char *err,
+    size_t errlen);
+void mailparse_gmime_clear(struct mail_msg *m);
+void mailparse_gmime_shutdown(void);
 
 #endif
