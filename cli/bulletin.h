@@ -3,7 +3,7 @@
  * from the store alone, as a small document model (blocks in reading
  * order) that two writers render: .docx for editing in Word/WPS
  * (bulletin_docx.c, libzip) and a PDF preview (bulletin_pdf.c, pango and
- * cairo). Layout follows GB/T 9704-2012; see docs/bulletin.md.
+ * cairo). Layout follows GB/T 9704-2012; see docs/mail-and-bulletin.md.
  */
 #ifndef CAMPAIGNCTL_BULLETIN_H
 #define CAMPAIGNCTL_BULLETIN_H
