@@ -59,6 +59,7 @@ struct mailbox {
 
 	/* SMTP */
 	char *smtp_url, *from, *smtp_user;
+	char *envelope_from;    /* from without a display name: "<a@b>" -> "a@b" */
 	bool smtp_loopback;
 	CURL *smtp;
 	struct curl_slist *rcpt;
@@ -159,6 +160,17 @@ easy_new(char *errbuf, bool loopback, const char *protocols)
 static void poll_start(void *arg);
 static void send_next(void *arg);
 
+/* "办公室 <office@example.org>" -> "office@example.org" */
+static char *
+envelope_address(const char *from)
+{
+	const char *lt = strrchr(from, '<'), *gt;
+
+	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
+		return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+	return xstrdup(from);
+}
+
 struct mailbox *
 mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed)
 {
@@ -218,6 +230,7 @@ mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed
 		free(mb->smtp_url);
 		mb->smtp_url = xstrdup(cfg->mail.smtp_url);
 		mb->from = xstrdup(cfg->mail.from);
+		mb->envelope_from = envelope_address(cfg->mail.from);
 		buf_init(&mb->out, OUTBOX_TEXT_MAX * 2);
 		mb->send_timer = loop_timer_new(l, send_next, mb);
 		loop_timer_after(mb->send_timer, 0);
@@ -554,7 +567,8 @@ compose(struct mailbox *mb, const struct delivery *d)
 	char *subject = sep != NULL ? xstrndup(d->text, (size_t)(sep - d->text)) :
 	    xstrdup("campaign");
 	const char *body = sep != NULL ? sep + 2 : d->text;
-	const char *at = strchr(mb->from, '@');
+	const char *at = strchr(mb->envelope_from, '@');
+	bool ascii = true;
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
@@ -562,7 +576,11 @@ compose(struct mailbox *mb, const struct delivery *d)
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	buf_reset(&mb->out);
-	buf_printf(&mb->out, "From: %s\r\nTo: %s\r\nSubject: ", mb->from, d->chat_id);
+	for (const char *c = mb->from; *c != '\0'; c++)
+		ascii &= (unsigned char)*c < 0x80;
+	/* a display name in Chinese would need RFC 2047: the bare address then */
+	buf_printf(&mb->out, "From: %s\r\nTo: %s\r\nSubject: ", ascii ? mb->from :
+	    mb->envelope_from, d->chat_id);
 	encoded_word(&mb->out, subject);
 	buf_printf(&mb->out, "\r\nDate: %s\r\nMessage-ID: <campaign-delivery-%" PRId64 "@%s>\r\n"
 	    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
@@ -596,7 +614,7 @@ send_next(void *arg)
 			if (mb->smtp == NULL)
 				break;
 			curl_easy_setopt(mb->smtp, CURLOPT_URL, mb->smtp_url);
-			curl_easy_setopt(mb->smtp, CURLOPT_MAIL_FROM, mb->from);
+			curl_easy_setopt(mb->smtp, CURLOPT_MAIL_FROM, mb->envelope_from);
 			curl_easy_setopt(mb->smtp, CURLOPT_UPLOAD, 1L);
 			curl_easy_setopt(mb->smtp, CURLOPT_READFUNCTION, on_read);
 			curl_easy_setopt(mb->smtp, CURLOPT_READDATA, mb);
@@ -692,6 +710,7 @@ mailbox_free(struct mailbox *mb)
 	free(mb->smtp_url);
 	free(mb->from);
 	free(mb->smtp_user);
+	free(mb->envelope_from);
 	free(mb);
 	mailparse_shutdown();
 }

@@ -176,23 +176,39 @@ out:
 	return rc;
 }
 
+/* "13 字节", "20.5 KB", "3.2 MB" */
+static void
+size_text(size_t len, char *out, size_t outlen)
+{
+	if (len < 1024)
+		snprintf(out, outlen, "%zu 字节", len);
+	else if (len < 1024 * 1024)
+		snprintf(out, outlen, "%.1f KB", (double)len / 1024.0);
+	else
+		snprintf(out, outlen, "%.1f MB", (double)len / MB);
+}
+
 static void
 confirm_submitted(struct store *s, const struct plan *plan, int64_t unit_id,
     const char *name, size_t len, const char *subject, struct outcome *oc)
 {
 	char *task = submissions_pick_task(plan, unit_id, subject);
 	const struct plan_task *t = task != NULL ? plan_task_get(plan, task) : NULL;
+	char size[32];
 
-	if (t == NULL)
-		task = (free(task), submissions_pick_task(plan, unit_id, name));
-	t = task != NULL ? plan_task_get(plan, task) : NULL;
+	if (t == NULL) {
+		free(task);
+		task = submissions_pick_task(plan, unit_id, name);
+		t = task != NULL ? plan_task_get(plan, task) : NULL;
+	}
+	size_text(len, size, sizeof(size));
 	if (t != NULL)
-		buf_printf(&oc->reply, "已收到 %s 报送的《%s》（%.1f KB），记为“%s”（任务 %s）。"
+		buf_printf(&oc->reply, "已收到 %s 报送的《%s》（%s），记为“%s”（任务 %s）。"
 		    "如有修改，再发一次即可，以最新一份为准。\n", unit_name(plan, unit_id), name,
-		    (double)len / 1024.0, t->deliverable, t->id);
+		    size, t->deliverable, t->id);
 	else
-		buf_printf(&oc->reply, "已收到 %s 发来的《%s》（%.1f KB）。\n",
-		    unit_name(plan, unit_id), name, (double)len / 1024.0);
+		buf_printf(&oc->reply, "已收到 %s 发来的《%s》（%s）。\n",
+		    unit_name(plan, unit_id), name, size);
 	free(task);
 	(void)s;
 }
@@ -256,7 +272,7 @@ finish(struct store *s, const struct mailintake_opts *o, const struct mail_pos *
 	    NULL, now) < 0 || mailstore_set_position(s, pos->mailbox, pos->uidvalidity,
 	    pos->uid) < 0)
 		return -1;
-	if (!o->reply || m->from == NULL || oc->reply.len == 0)
+	if (!o->reply || m->from == NULL || m->automatic || oc->reply.len == 0)
 		return 0;
 	subject = strcmp(oc->what, "refused") == 0 ? "未收到材料" :
 	    strcmp(oc->what, "bound") == 0 ? "邮箱已绑定" : "已收到";

@@ -9,6 +9,7 @@
 #ifndef CAMPAIGN_BOT_MAILPARSE_H
 #define CAMPAIGN_BOT_MAILPARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct mail_part {
@@ -23,6 +24,8 @@ struct mail_msg {
 	char *from_name;        /* display name; may be NULL */
 	char *subject;          /* UTF-8, trimmed; may be NULL */
 	char *message_id;       /* without <>; may be NULL */
+	bool automatic;         /* Auto-Submitted, Precedence bulk/list/junk, or a bounce:
+	                           never answered (RFC 3834), so two robots cannot loop */
 	struct mail_part *parts; /* attachments (parts with a file name) */
 	size_t nparts;
 };

@@ -115,6 +115,23 @@ sender(GMimeMessage *msg, struct mail_msg *out)
 	out->from_name = trimmed(internet_address_get_name(ia));
 }
 
+static bool
+automatic(GMimeMessage *msg, const char *from)
+{
+	const char *auto_submitted = g_mime_object_get_header(GMIME_OBJECT(msg),
+	    "Auto-Submitted");
+	const char *precedence = g_mime_object_get_header(GMIME_OBJECT(msg), "Precedence");
+
+	if (auto_submitted != NULL && g_ascii_strncasecmp(auto_submitted, "no", 2) != 0)
+		return true;
+	if (precedence != NULL && (g_ascii_strcasecmp(precedence, "bulk") == 0 ||
+	    g_ascii_strcasecmp(precedence, "list") == 0 ||
+	    g_ascii_strcasecmp(precedence, "junk") == 0))
+		return true;
+	return from == NULL || g_ascii_strncasecmp(from, "mailer-daemon@", 14) == 0 ||
+	    g_ascii_strncasecmp(from, "postmaster@", 11) == 0;
+}
+
 static void
 add_part(GMimeObject *parent, GMimeObject *part, gpointer data)
 {
@@ -169,6 +186,7 @@ mailparse_gmime_message(const void *raw, size_t len, struct mail_msg *out, char 
 	sender(msg, out);
 	out->subject = trimmed(g_mime_message_get_subject(msg));
 	out->message_id = trimmed(g_mime_message_get_message_id(msg));
+	out->automatic = automatic(msg, out->from);
 	g_mime_message_foreach(msg, add_part, out);
 	g_object_unref(msg);
 	return 0;

@@ -360,6 +360,23 @@ def too_large(env):
           "the refusal says why: %r" % refusal)
 
 
+@test
+def auto_reply(env):
+    """An out-of-office answer (Auto-Submitted) is kept but never answered, so
+    the bot and another robot cannot mail each other forever."""
+    env.start_bot()
+    raw = mime("robot@county.gov.cn", "自动回复：外出", "auto1@test")
+    raw = raw.replace(b"MIME-Version: 1.0\r\n", b"MIME-Version: 1.0\r\nAuto-Submitted: auto-replied\r\n")
+    env.append(raw)
+    env.append(mime("person@county.gov.cn", "请查收", "person1@test"))
+    wait_until(lambda: env.handled() >= 2, 30, "both mails")
+    wait_until(lambda: len(env.replies()) >= 1, 30, "the person's reply")
+    time.sleep(1.5)
+    check([to for to, _, _ in env.replies()] == ["person@county.gov.cn"],
+          "only the person is answered: %r" % env.replies())
+    check("robot@county.gov.cn" in env.ctl("submissions", "unassigned"), "the robot's mail kept")
+
+
 def restart(old):
     """A Dovecot on the same port and directories (the class keeps them)."""
     old.stop()
