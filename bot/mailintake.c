@@ -203,9 +203,9 @@ confirm_submitted(struct store *s, const struct plan *plan, int64_t unit_id,
 	}
 	size_text(len, size, sizeof(size));
 	if (t != NULL)
-		buf_printf(&oc->reply, "已收到 %s 报送的《%s》（%s），记为“%s”（任务 %s）。"
+		buf_printf(&oc->reply, "已收到 %s 报送的《%s》（%s），计入任务 %s：%s。"
 		    "如有修改，再发一次即可，以最新一份为准。\n", unit_name(plan, unit_id), name,
-		    size, t->deliverable, t->id);
+		    size, t->id, t->deliverable);
 	else
 		buf_printf(&oc->reply, "已收到 %s 发来的《%s》（%s）。\n",
 		    unit_name(plan, unit_id), name, size);
