@@ -34,7 +34,7 @@
 /* Raw size of a message whose attachments may be max_size: base64 (4/3) plus headers. */
 #define RAW_LIMIT(max) ((max) / 3 * 4 + (max) / 20 + 256 * 1024)
 
-enum step { IDLE, STATUS, SEARCH, SIZES, FETCH, HEADER };
+enum step { IDLE, ID, STATUS, SEARCH, SIZES, FETCH, HEADER };
 
 struct mailbox {
 	struct store *store;
@@ -47,6 +47,7 @@ struct mailbox {
 	char *mailbox;          /* decoded, for STATUS */
 	char *username, *password;
 	bool loopback;
+	bool send_id;           /* IMAP ID before anything (163/126/yeah.net refuse SELECT without) */
 	CURL *imap;
 	enum step step;
 	struct buf rx;
@@ -160,6 +161,27 @@ easy_new(char *errbuf, bool loopback, const char *protocols)
 static void poll_start(void *arg);
 static void send_next(void *arg);
 
+/* NetEase (163.com, 126.com, yeah.net) answers SELECT with "Unsafe Login" without an ID. */
+static bool
+needs_id(const char *url)
+{
+	static const char *const hosts[] = { "163.com", "126.com", "yeah.net", NULL };
+	CURLU *u = curl_url();
+	char *host = NULL;
+	bool yes = false;
+
+	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		for (size_t i = 0; hosts[i] != NULL; i++) {
+			size_t hl = strlen(host), nl = strlen(hosts[i]);
+
+			yes |= hl >= nl && strcmp(host + hl - nl, hosts[i]) == 0;
+		}
+	curl_free(host);
+	curl_url_cleanup(u);
+	return yes;
+}
+
 /* "办公室 <office@example.org>" -> "office@example.org" */
 static char *
 envelope_address(const char *from)
@@ -202,6 +224,8 @@ mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed
 		goto fail;
 	}
 	mb->mailbox_enc = xstrdup(*path != '\0' ? path : "INBOX");
+	mb->send_id = cfg->mail.imap_id == 1 || (cfg->mail.imap_id < 0 &&
+	    needs_id(cfg->mail.imap_url));
 	{
 		char *dec = curl_easy_unescape(NULL, mb->mailbox_enc, 0, &declen);
 
@@ -272,16 +296,26 @@ request(struct mailbox *mb, enum step step, const char *url, const char *command
 }
 
 static void
+status(struct mailbox *mb)
+{
+	char *cmd = xasprintf("STATUS \"%s\" (UIDVALIDITY)", mb->mailbox);
+	request(mb, STATUS, mb->base, cmd, COMMAND_TIMEOUT_MS);
+	free(cmd);
+}
+
+static void
 poll_start(void *arg)
 {
 	struct mailbox *mb = arg;
-	char *cmd;
 
 	if (mb->step != IDLE)
 		return;
-	cmd = xasprintf("STATUS \"%s\" (UIDVALIDITY)", mb->mailbox);
-	request(mb, STATUS, mb->base, cmd, COMMAND_TIMEOUT_MS);
-	free(cmd);
+	if (mb->send_id)
+		/* every poll: the connection may be new, and ID must come before SELECT */
+		request(mb, ID, mb->base, "ID (\"name\" \"campaign-bot\" \"version\" \"1\")",
+		    COMMAND_TIMEOUT_MS);
+	else
+		status(mb);
 }
 
 /* The number after "key " in text, or -1. */
@@ -500,6 +534,9 @@ on_imap_done(void *arg, CURL *easy, CURLcode result)
 		return;
 	}
 	switch (mb->step) {
+	case ID:
+		status(mb);
+		break;
 	case STATUS:
 		on_status(mb);
 		break;

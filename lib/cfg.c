@@ -307,6 +307,15 @@ apply_mail(struct cfg *cfg, const char *name, const char *value)
 		if (num_parse_int(value, 1, 1024, &mb) < 0)
 			return "must be 1..1024 (MB)";
 		cfg->mail.max_size = (int64_t)mb * 1024 * 1024;
+	} else if (strcmp(name, "imap_id") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			cfg->mail.imap_id = 1;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+			cfg->mail.imap_id = 0;
+		else if (strcmp(value, "auto") == 0)
+			cfg->mail.imap_id = -1;
+		else
+			return "must be yes, no or auto";
 	} else if (strcmp(name, "types") == 0) {
 		free_list(cfg->mail.types, cfg->mail.ntypes);
 		cfg->mail.types = split_list(value, &cfg->mail.ntypes);
@@ -385,6 +394,7 @@ cfg_defaults(void)
 	cfg->reminders.quiet_start = 22 * 60;
 	cfg->reminders.quiet_end = 8 * 60;
 	cfg->mail.poll_interval = 60;
+	cfg->mail.imap_id = -1;
 	cfg->mail.max_size = 25 * 1024 * 1024;
 	cfg->mail.types = split_list(".docx,.doc,.wps,.pdf,.jpg,.png,.zip", &cfg->mail.ntypes);
 	return cfg;

@@ -73,6 +73,7 @@ struct cfg {
 		int64_t max_size;       /* largest attachment accepted, bytes */
 		char **types;           /* accepted file name extensions (".docx" ...) */
 		size_t ntypes;
+		int imap_id;            /* send IMAP ID: 1 yes, 0 no, -1 for NetEase hosts only */
 	} mail;
 };
 

@@ -71,6 +71,7 @@ default_internal_user = {internal}
 default_login_user = {login}
 first_valid_uid = 0
 mail_location = maildir:~/Maildir
+imap_id_log = *
 passdb {{
   driver = passwd-file
   args = {self.dir}/passwd

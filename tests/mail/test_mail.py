@@ -361,6 +361,20 @@ def too_large(env):
 
 
 @test
+def imap_id(env):
+    """With imap_id = yes (what 163/126 mailboxes need before SELECT) the
+    poll still works: Dovecot answers ID too."""
+    env.write_config("imap_id = yes\n")
+    env.start_bot()
+    bind(env, "xcb@example.gov.cn")
+    env.append(mime("xcb@example.gov.cn", "总结", "id1@test",
+                    [(rfc2231("总结.docx"), b"id" * 100)]))
+    wait_until(lambda: env.handled() >= 2, 30, "both mails")
+    check("1 of 15 submitted" in env.ctl("submissions"), "the summary counted")
+    check("name=campaign-bot" in env.imap.log(), "Dovecot logged the client's ID")
+
+
+@test
 def auto_reply(env):
     """An out-of-office answer (Auto-Submitted) is kept but never answered, so
     the bot and another robot cannot mail each other forever."""
