@@ -217,6 +217,16 @@ reminders_queued(void *arg)
 	sender_kick(b->sender);
 }
 
+/* issue 15: the scheduled bulletin queued mail and chat texts. */
+static void
+bulletin_queued(void *arg)
+{
+	struct bot *b = arg;
+
+	sender_kick(b->sender);
+	mailbox_kick(b->mailbox);
+}
+
 static void
 host_kick(void *ctx)
 {
@@ -313,6 +323,7 @@ bot_run(struct bot *b)
 		b->mailbox = mailbox_new(b->store, b->loop, b->cfg, &failed);
 		if (failed)
 			return 1;
+		b->bulletin = bulletinjob_new(b->store, b->loop, b->cfg, bulletin_queued, b);
 	}
 	sender_kick(s);
 	log_info("bot", "running with the %s driver on %s", b->driver->ops->name,
@@ -338,6 +349,7 @@ bot_cleanup(struct bot *b)
 	if (b->driver != NULL)
 		b->driver->ops->free(b->driver);
 	sender_free(b->sender);
+	bulletinjob_free(b->bulletin);  /* issue 15 */
 	mailbox_free(b->mailbox);       /* issue 15 */
 	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);

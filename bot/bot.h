@@ -15,6 +15,7 @@
 #include "core.h"
 #include "driver.h"
 #include "loop.h"
+#include "bulletin_job.h"
 #include "mailbox.h"
 #include "scheduler.h"
 #include "sender.h"
@@ -29,6 +30,7 @@ struct bot {
 	struct sender *sender;
 	struct scheduler *scheduler;    /* deadline reminders */
 	struct mailbox *mailbox;        /* issue 15: the office mailbox; NULL without [mail] */
+	struct bulletinjob *bulletin;   /* issue 15: the scheduled 通报; NULL without [bulletin] */
 	struct dbwatch *watch;
 	struct driver_host host;
 	struct loop_timer *housekeeping;

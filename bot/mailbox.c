@@ -21,6 +21,7 @@
 #include "campaign/mailstore.h"
 #include "campaign/outbox.h"
 #include "campaign/xmalloc.h"
+#include "bulletin_job.h"
 #include "mailintake.h"
 #include "mailparse.h"
 
@@ -255,7 +256,7 @@ mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed
 		mb->smtp_url = xstrdup(cfg->mail.smtp_url);
 		mb->from = xstrdup(cfg->mail.from);
 		mb->envelope_from = envelope_address(cfg->mail.from);
-		buf_init(&mb->out, OUTBOX_TEXT_MAX * 2);
+		buf_init(&mb->out, 64 * 1024 * 1024);   /* a bulletin's files, base64 */
 		mb->send_timer = loop_timer_new(l, send_next, mb);
 		loop_timer_after(mb->send_timer, 0);
 	}
@@ -596,6 +597,50 @@ encoded_word(struct buf *b, const char *text)
 	free(enc);
 }
 
+/* Appends a file as a base64 attachment part; false if it cannot be read. */
+static bool
+attach(struct buf *b, const char *boundary, const char *path, const char *type)
+{
+	const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
+	char *enc = curl_easy_escape(NULL, name, 0), *data = NULL;
+	FILE *fp = fopen(path, "rb");
+	long len;
+	bool ok = false;
+
+	if (fp == NULL || enc == NULL || fseek(fp, 0, SEEK_END) < 0 || (len = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) < 0)
+		goto out;
+	data = xmalloc((size_t)len + 1);
+	if (fread(data, 1, (size_t)len, fp) != (size_t)len)
+		goto out;
+	buf_printf(b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
+	    "Content-Disposition: attachment; filename*=UTF-8''%s\r\n\r\n", boundary, type, enc);
+	base64_lines(b, data, (size_t)len);
+	ok = true;
+out:
+	if (fp != NULL)
+		fclose(fp);
+	curl_free(enc);
+	free(data);
+	return ok;
+}
+
+/* A bulletin (kind "bulletin", ref = the day): its .docx and .pdf go along. */
+static void
+bulletin_parts(struct mailbox *mb, const struct delivery *d, const char *boundary)
+{
+	char *docx = bulletinjob_file(mb->store, (int32_t)d->ref, "docx");
+	char *pdf = bulletinjob_file(mb->store, (int32_t)d->ref, "pdf");
+
+	if (!attach(&mb->out, boundary, docx, "application/"
+	    "vnd.openxmlformats-officedocument.wordprocessingml.document"))
+		log_warnx("mail", "bulletin file missing: %s", docx);
+	if (!attach(&mb->out, boundary, pdf, "application/pdf"))
+		log_warnx("mail", "bulletin file missing: %s", pdf);
+	free(docx);
+	free(pdf);
+}
+
 /* From the delivery's "subject\n\nbody" text, the whole message. */
 static void
 compose(struct mailbox *mb, const struct delivery *d)
@@ -605,11 +650,13 @@ compose(struct mailbox *mb, const struct delivery *d)
 	    xstrdup("campaign");
 	const char *body = sep != NULL ? sep + 2 : d->text;
 	const char *at = strchr(mb->envelope_from, '@');
-	bool ascii = true;
+	bool ascii = true, files = strcmp(d->kind, "bulletin") == 0;
+	char boundary[64];
 	char date[64];
 	time_t now = time(NULL);
 	struct tm tm;
 
+	snprintf(boundary, sizeof(boundary), "=_campaign_%" PRId64, d->id);
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
 	buf_reset(&mb->out);
@@ -620,10 +667,18 @@ compose(struct mailbox *mb, const struct delivery *d)
 	    mb->envelope_from, d->chat_id);
 	encoded_word(&mb->out, subject);
 	buf_printf(&mb->out, "\r\nDate: %s\r\nMessage-ID: <campaign-delivery-%" PRId64 "@%s>\r\n"
-	    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: base64\r\nAuto-Submitted: auto-replied\r\n\r\n",
-	    date, d->id, at != NULL ? at + 1 : "localhost");
+	    "MIME-Version: 1.0\r\nAuto-Submitted: %s\r\n", date, d->id,
+	    at != NULL ? at + 1 : "localhost", files ? "auto-generated" : "auto-replied");
+	if (files)
+		buf_printf(&mb->out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
+		    "--%s\r\n", boundary, boundary);
+	buf_puts(&mb->out, "Content-Type: text/plain; charset=UTF-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\n");
 	base64_lines(&mb->out, body, strlen(body));
+	if (files) {
+		bulletin_parts(mb, d, boundary);
+		buf_printf(&mb->out, "--%s--\r\n", boundary);
+	}
 	mb->out_off = 0;
 	free(subject);
 }

@@ -75,6 +75,13 @@ struct cfg {
 		size_t ntypes;
 		int imap_id;            /* send IMAP ID: 1 yes, 0 no, -1 for NetEase hosts only */
 	} mail;
+
+	struct {                        /* [bulletin] (issue 15): the scheduled 通报 */
+		int weekday;            /* ISO 1..7, 0 every day, -1 never */
+		int at;                 /* minutes after local midnight */
+		char **mail_to;         /* addresses that get the files */
+		size_t nmail_to;
+	} bulletin;
 };
 
 /* Loads path (NULL: defaults only). NULL with "file:line: message" in err on error. */

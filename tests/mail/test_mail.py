@@ -166,7 +166,8 @@ class Env:
             if to is not None and m["To"] != to:
                 continue
             subject = str(email.header.make_header(email.header.decode_header(m["Subject"])))
-            body = m.get_payload(decode=True).decode()
+            text = next(p for p in m.walk() if p.get_content_type() == "text/plain")
+            body = text.get_payload(decode=True).decode()
             out.append((m["To"], subject, body))
         return out
 
@@ -389,6 +390,32 @@ def auto_reply(env):
     check([to for to, _, _ in env.replies()] == ["person@county.gov.cn"],
           "only the person is answered: %r" % env.replies())
     check("robot@county.gov.cn" in env.ctl("submissions", "unassigned"), "the robot's mail kept")
+
+
+@test
+def bulletin_schedule(env):
+    """[bulletin] every = monday 09:00: on Monday after 09:00 the bot makes the
+    通报 once, mails the .docx and .pdf to mail_to and tells the admins; a
+    restart the same day sends nothing again."""
+    os.environ["CAMPAIGN_NOW"] = "2027-10-11T09:30:00+08:00"   # a Monday
+    env.write_config("[chat]\nadmins = local\n[bulletin]\nevery = monday 09:00\n"
+                     "mail_to = boss@example.org\n")
+    env.start_bot()
+    wait_until(lambda: len(env.replies("boss@example.org")) >= 1, 60, "the bulletin by mail")
+    msg = [m for m in env.smtp.messages() if m["To"] == "boss@example.org"][0]
+    names = sorted(email.header.make_header(email.header.decode_header(
+        p.get_filename())).__str__() for p in msg.walk() if p.get_filename())
+    check(names == ["通报-2027-10-11.docx", "通报-2027-10-11.pdf"], "attachments: %r" % names)
+    pdf = [p for p in msg.walk() if (p.get_filename() or "").endswith(".pdf")][0]
+    check(pdf.get_payload(decode=True).startswith(b"%PDF"), "a PDF attached")
+    chats = env.sql("SELECT platform, chat_id, text FROM deliveries WHERE kind = 'bulletin' "
+                    "AND platform != 'mail'")
+    check(len(chats) == 1 and chats[0][1] == "local" and "本期通报" in chats[0][2],
+          "the admin's chat told: %r" % chats)
+    env.stop_bot()
+    env.start_bot()
+    time.sleep(3)
+    check(len(env.replies("boss@example.org")) == 1, "not again the same day")
 
 
 def restart(old):
