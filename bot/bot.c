@@ -350,6 +350,7 @@ bot_cleanup(struct bot *b)
 		b->driver->ops->free(b->driver);
 	sender_free(b->sender);
 	bulletinjob_free(b->bulletin);  /* issue 15 */
+	tgfiles_free(b->files);         /* issue 15 */
 	mailbox_free(b->mailbox);       /* issue 15 */
 	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);

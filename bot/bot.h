@@ -16,6 +16,7 @@
 #include "driver.h"
 #include "loop.h"
 #include "bulletin_job.h"
+#include "tg_files.h"
 #include "mailbox.h"
 #include "scheduler.h"
 #include "sender.h"
@@ -31,6 +32,7 @@ struct bot {
 	struct scheduler *scheduler;    /* deadline reminders */
 	struct mailbox *mailbox;        /* issue 15: the office mailbox; NULL without [mail] */
 	struct bulletinjob *bulletin;   /* issue 15: the scheduled 通报; NULL without [bulletin] */
+	struct tgfiles *files;          /* issue 15: Telegram documents; NULL on the console */
 	struct dbwatch *watch;
 	struct driver_host host;
 	struct loop_timer *housekeeping;

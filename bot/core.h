@@ -76,6 +76,8 @@ ssize_t ctx_find_unit(struct ctx *c, const char *name);
 
 /* Every handler: 0 (reply written to c->out) or -1 on a store error. */
 int cmd_help(struct ctx *c, const char *args);
+/* issue 15: a message carrying a file (ev->file_ref set). */
+int cmd_file(struct ctx *c);
 int cmd_bind(struct ctx *c, const char *args);
 int cmd_whoami(struct ctx *c, const char *args);
 int cmd_tasks(struct ctx *c, const char *args);

@@ -250,9 +250,13 @@ main(int argc, char **argv)
 		b.driver = driver_console_new(&b.host, o.as != NULL ? o.as : CONSOLE_USER,
 		    o.as == NULL);
 	else
+	{
 		b.driver = driver_telegram_new(&b.host, b.cfg->chat.api_url, token,
 		    b.cfg->chat.poll_timeout, b.cfg->chat.rate_global,
 		    b.cfg->chat.rate_group_per_min);
+		/* issue 15: documents sent to the bot */
+		b.files = tgfiles_new(b.store, b.loop, b.cfg->chat.api_url, token, &b.host);
+	}
 	rc = bot_run(&b);
 out:
 	if (token != NULL) {

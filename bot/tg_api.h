@@ -41,6 +41,8 @@ typedef void tg_done_cb(void *arg, struct tg_call *call, const struct tg_result 
 
 struct tg_api *tg_api_new(const char *base_url, const char *token);
 void tg_api_free(struct tg_api *api);
+/* issue 15: <api_url>/file/bot<token>/<file_path>, owned; holds the token: never log it. */
+char *tg_api_file_url(const struct tg_api *api, const char *file_path);
 /* Replaces every occurrence of the token in text with "<token>" (in place). */
 void tg_api_scrub(const struct tg_api *api, char *text);
 

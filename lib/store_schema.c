@@ -233,7 +233,26 @@ static const char *const migration_v3 =
     "  subject TEXT,"
     "  outcome TEXT NOT NULL,"            /* submitted, unassigned, bound, refused, ignored */
     "  note TEXT,"
-    "  at INTEGER NOT NULL) WITHOUT ROWID;";
+    "  at INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* Files sent to the bot in a private chat, recorded with the message and
+       downloaded after it (the platform's handle stays valid for a while). */
+    "CREATE TABLE chat_files("
+    "  id INTEGER PRIMARY KEY,"
+    "  platform TEXT NOT NULL,"
+    "  chat_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  file_ref TEXT NOT NULL,"           /* Telegram file_id ... */
+    "  name TEXT NOT NULL,"
+    "  type TEXT,"
+    "  size INTEGER,"
+    "  state INTEGER NOT NULL DEFAULT 0," /* 0 pending, 1 stored, 2 failed */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE(platform, chat_id, message_id));";
 
 const char *const store_migrations[] = {
 	migration_v1,
