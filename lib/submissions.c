@@ -18,6 +18,7 @@
 #include "campaign/events.h"
 #include "campaign/log.h"
 #include "campaign/users.h"
+#include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
 bool
@@ -262,12 +263,33 @@ set_event(struct store *s, int64_t id, int64_t event_id)
 	return store_step_done(s, st, "submission event");
 }
 
+/*
+ * A file name or subject as stored: valid UTF-8, no control characters (a
+ * name is printed on terminals and in bulletins), at most max_chars.
+ */
+static char *
+clean_text(const char *text, size_t max_chars)
+{
+	char *s;
+
+	if (text == NULL)
+		return NULL;
+	s = utf8_sanitize(text, strlen(text));
+	s[utf8_prefix_chars(s, max_chars)] = '\0';
+	for (unsigned char *p = (unsigned char *)s; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			*p = '_';
+	return s;
+}
+
 int64_t
 submissions_add(struct store *s, const struct plan *plan, const struct submission_in *in,
     char *err, size_t errlen)
 {
 	sqlite3_stmt *st;
 	char *task_id = NULL;
+	char *name = clean_text(in->name, SUBMISSIONS_NAME_MAX_CHARS);
+	char *subject = clean_text(in->subject, SUBMISSIONS_NAME_MAX_CHARS);
 	int64_t id = -1, ev;
 
 	if (in->task_id != NULL)
@@ -285,13 +307,13 @@ submissions_add(struct store *s, const struct plan *plan, const struct submissio
 	if (in->unit_id > 0)
 		sqlite3_bind_int64(st, 2, in->unit_id);
 	sqlite3_bind_text(st, 3, in->sha256, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, in->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 5, in->size);
 	store_bind_text(st, 6, in->type);
 	sqlite3_bind_text(st, 7, in->channel, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 8, in->sender, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 9, in->source_id, -1, SQLITE_STATIC);
-	store_bind_text(st, 10, in->subject);
+	store_bind_text(st, 10, subject);
 	sqlite3_bind_int64(st, 11, (int64_t)in->at);
 	if (store_step_done(s, st, "record submission") < 0)
 		goto fail;
@@ -301,7 +323,7 @@ submissions_add(struct store *s, const struct plan *plan, const struct submissio
 	}
 	id = sqlite3_last_insert_rowid(store_db(s));
 	if (in->unit_id > 0) {
-		ev = append_event(s, plan, task_id, in->unit_id, in->name, in->size, in->channel,
+		ev = append_event(s, plan, task_id, in->unit_id, name, in->size, in->channel,
 		    in->at, err, errlen);
 		if (ev < 0 || set_event(s, id, ev) < 0) {
 			id = -1;
@@ -313,6 +335,8 @@ fail:
 	snprintf(err, errlen, "store: %s", store_errmsg(s));
 out:
 	free(task_id);
+	free(name);
+	free(subject);
 	return id;
 }
 

@@ -21,6 +21,8 @@
 #include "campaign/store.h"
 
 #define SUBMISSIONS_SHA_STRLEN 65
+/* File names and subjects are stored cleaned: UTF-8, no control characters, this long. */
+#define SUBMISSIONS_NAME_MAX_CHARS 200
 
 struct submission_in {
 	const char *task_id;    /* NULL: picked (submissions_pick_task) */

@@ -133,6 +133,20 @@ test_unassigned_then_assigned(void **state)
 	user_info_clear(&ui);
 }
 
+/* A hostile name cannot drive a terminal that lists it. */
+static void
+test_names_cleaned(void **state)
+{
+	struct seeddb *f = *state;
+	struct submission sub;
+
+	add(f, "市委宣传部", "mid:e#0", "总结\x1b[2J\n.docx", "esc");
+	assert_int_equal(submissions_latest(f->store, "3.4",
+	    f->plan->units[seeddb_unit(f, "市委宣传部")].id, &sub), 1);
+	assert_string_equal(sub.name, "总结_[2J_.docx");
+	submission_clear(&sub);
+}
+
 static void
 test_mailbox_position(void **state)
 {
@@ -177,6 +191,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_everyone_owes_the_summary, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_repeat_and_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unassigned_then_assigned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_cleaned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_position, setup, teardown),
 		cmocka_unit_test(test_import_detects_deliverable),
 	};
