@@ -17,6 +17,7 @@
 #include "campaign/clock.h"
 #include "campaign/events.h"
 #include "campaign/log.h"
+#include "campaign/progress.h"
 #include "campaign/users.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
@@ -74,6 +75,34 @@ submissions_summary_json(struct store *s, const struct plan *plan, json_t *summa
 		return;
 	json_object_set_new(summary, "submitted", json_integer((json_int_t)submitted));
 	json_object_set_new(summary, "submissions_owed", json_integer((json_int_t)owed));
+}
+
+int
+submissions_mark_done(struct store *s, const struct plan *plan, struct progress *p)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT task_id, unit_id FROM submissions "
+	    "WHERE task_id IS NOT NULL AND unit_id IS NOT NULL");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ssize_t t = plan_task_index(plan, (const char *)sqlite3_column_text(st, 0));
+		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
+
+		if (t >= 0 && u >= 0 && plan->tasks[t].deliverable != NULL) {
+			struct progress_cell *c = &p->cells[(size_t)t * p->nunits + (size_t)u];
+
+			c->done = true;
+			c->percent = 100;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, "submissions done");
+		return -1;
+	}
+	return 0;
 }
 
 char *

@@ -16,6 +16,10 @@
 #include <cmocka.h>
 
 #include "campaign/caldate.h"
+#include "campaign/cfg.h"
+#include "campaign/clock.h"
+#include "campaign/progress.h"
+#include "campaign/reminders.h"
 #include "campaign/mailstore.h"
 #include "campaign/submissions.h"
 #include "campaign/users.h"
@@ -133,6 +137,39 @@ test_unassigned_then_assigned(void **state)
 	user_info_clear(&ui);
 }
 
+/* Reminders of 3.4 go to every unit, and stop for a unit once its file is in. */
+static void
+test_reminders_until_submitted(void **state)
+{
+	struct seeddb *f = *state;
+	struct cfg *cfg = cfg_load(NULL, NULL, 0);
+	time_t thursday = clock_local_time(caldate_from_ymd(2027, 10, 28), 9 * 60);
+	ssize_t t34 = plan_task_index(f->plan, "3.4");
+	struct progress *p;
+	struct reminder *due;
+	size_t n, for34;
+
+	for (int round = 0; round < 2; round++) {
+		p = progress_load(f->store, f->plan);
+		assert_int_equal(submissions_mark_done(f->store, f->plan, p), 0);
+		n = reminders_due(f->plan, p, cfg, thursday, &due);
+		for34 = 0;
+		for (size_t i = 0; i < n; i++)
+			if (due[i].task == (size_t)t34) {
+				for34++;
+				assert_string_equal(due[i].kind, "before-3");
+				if (round == 1)
+					assert_int_not_equal(due[i].unit, seeddb_unit(f, "市委宣传部"));
+			}
+		assert_int_equal(for34, round == 0 ? f->plan->nunits : f->plan->nunits - 1);
+		free(due);
+		progress_free(p);
+		if (round == 0)
+			add(f, "市委宣传部", "mid:r#0", "总结.docx", "done");
+	}
+	cfg_free(cfg);
+}
+
 /* A hostile name cannot drive a terminal that lists it. */
 static void
 test_names_cleaned(void **state)
@@ -192,6 +229,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_repeat_and_versions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unassigned_then_assigned, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_names_cleaned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reminders_until_submitted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mailbox_position, setup, teardown),
 		cmocka_unit_test(test_import_detects_deliverable),
 	};
