@@ -1,14 +1,13 @@
 /*
- * The office mailbox on the bot's loop: IMAP polling and SMTP
- * confirmations with libcurl. See mailbox.h; a message itself is handled
- * by mailintake.c.
+ * The office mailbox on the bot's loop: IMAP polling with libcurl. See
+ * mailbox.h; a message itself is handled by mailintake.c, mail going out by
+ * mailsend.c.
  */
 #include "mailbox.h"
 
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,17 +20,14 @@
 #include "campaign/mailstore.h"
 #include "campaign/outbox.h"
 #include "campaign/xmalloc.h"
-#include "bulletin_job.h"
 #include "mailintake.h"
+#include "mailnet.h"
 #include "mailparse.h"
+#include "mailsend.h"
 
-#define CONNECT_TIMEOUT_MS 15000L
 #define COMMAND_TIMEOUT_MS 60000L
 #define FETCH_TIMEOUT_MS 600000L
-#define REPLY_MAX (64 * 1024)
 #define RETRY_MS 30000
-#define SEND_CHECK_MS 5000
-#define SEND_ATTEMPTS_MAX 8
 /* Raw size of a message whose attachments may be max_size: base64 (4/3) plus headers. */
 #define RAW_LIMIT(max) ((max) / 3 * 4 + (max) / 20 + 256 * 1024)
 
@@ -58,57 +54,10 @@ struct mailbox {
 	int64_t *uids, *sizes;
 	size_t nuids, next;
 	int64_t vanished;       /* a UID whose fetch found nothing: skipped if UIDVALIDITY holds */
-
-	/* SMTP */
-	char *smtp_url, *from, *smtp_user;
-	char *envelope_from;    /* from without a display name: "<a@b>" -> "a@b" */
-	bool smtp_loopback;
-	CURL *smtp;
-	struct curl_slist *rcpt;
-	struct buf out;         /* the message being sent */
-	size_t out_off;
-	int64_t sending;        /* delivery id in flight, 0 if none */
-	int attempts;
-	struct loop_timer *send_timer;
+	struct mailsend *send;  /* confirmations by SMTP; NULL without smtp_url */
 };
 
 /* ---- setup ---- */
-
-static bool
-host_loopback(const char *host)
-{
-	return strcmp(host, "localhost") == 0 || strncmp(host, "127.", 4) == 0 ||
-	    strcmp(host, "[::1]") == 0 || strcmp(host, "::1") == 0;
-}
-
-/* Splits url into base ("scheme://host:port/") and path; loopback tells plain text is allowed. */
-static int
-split_url(const char *url, char **base, char **path, bool *loopback)
-{
-	CURLU *u = curl_url();
-	char *host = NULL, *p = NULL, *b = NULL;
-	int rc = -1;
-
-	if (u == NULL || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_PATH, &p, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_PATH, "/", 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_USER, NULL, 0) != CURLUE_OK ||
-	    curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_URL, &b, 0) != CURLUE_OK)
-		goto out;
-	*loopback = host_loopback(host);
-	*base = xstrdup(b);
-	if (path != NULL)
-		*path = xstrdup(p[0] == '/' ? p + 1 : p);
-	rc = 0;
-out:
-	curl_free(host);
-	curl_free(p);
-	curl_free(b);
-	curl_url_cleanup(u);
-	return rc;
-}
 
 /* The mailbox password: password_file, $CREDENTIALS_DIRECTORY/mail-password, $CAMPAIGN_MAIL_PASSWORD. */
 static char *
@@ -141,26 +90,7 @@ on_data(char *data, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-static CURL *
-easy_new(char *errbuf, bool loopback, const char *protocols)
-{
-	CURL *e = curl_easy_init();
-
-	if (e == NULL)
-		return NULL;
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
-	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-	/* imap:// and smtp:// upgrade with STARTTLS, or fail; plain text only on loopback. */
-	curl_easy_setopt(e, CURLOPT_USE_SSL, loopback ? (long)CURLUSESSL_TRY :
-	    (long)CURLUSESSL_ALL);
-	return e;
-}
-
 static void poll_start(void *arg);
-static void send_next(void *arg);
 
 /* NetEase (163.com, 126.com, yeah.net) answers SELECT with "Unsafe Login" without an ID. */
 static bool
@@ -181,17 +111,6 @@ needs_id(const char *url)
 	curl_free(host);
 	curl_url_cleanup(u);
 	return yes;
-}
-
-/* "办公室 <office@example.org>" -> "office@example.org" */
-static char *
-envelope_address(const char *from)
-{
-	const char *lt = strrchr(from, '<'), *gt;
-
-	if (lt != NULL && (gt = strchr(lt, '>')) != NULL)
-		return xstrndup(lt + 1, (size_t)(gt - lt - 1));
-	return xstrdup(from);
 }
 
 struct mailbox *
@@ -220,7 +139,7 @@ mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed
 		.max_size = cfg->mail.max_size, .types = mb->types, .ntypes = cfg->mail.ntypes,
 		.reply = cfg->mail.smtp_url != NULL && cfg->mail.from != NULL,
 	};
-	if (split_url(cfg->mail.imap_url, &mb->base, &path, &mb->loopback) < 0) {
+	if (mailnet_split_url(cfg->mail.imap_url, &mb->base, &path, &mb->loopback) < 0) {
 		log_error("mail", "[mail] imap_url is not a valid URL");
 		goto fail;
 	}
@@ -235,7 +154,7 @@ mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed
 	}
 	mb->username = xstrdup_or_null(cfg->mail.username);
 	mb->password = password(cfg);
-	mb->imap = easy_new(mb->errbuf, mb->loopback, "imap,imaps");
+	mb->imap = mailnet_easy(mb->errbuf, mb->loopback, "imap,imaps");
 	if (mb->imap == NULL)
 		goto fail;
 	if (mb->username != NULL)
@@ -247,18 +166,10 @@ mailbox_new(struct store *s, struct loop *l, const struct cfg *cfg, bool *failed
 	buf_init(&mb->rx, (size_t)RAW_LIMIT(cfg->mail.max_size));
 	mb->poll = loop_timer_new(l, poll_start, mb);
 	loop_timer_after(mb->poll, 0);
-	if (mb->opts.reply) {
-		if (split_url(cfg->mail.smtp_url, &mb->smtp_url, NULL, &mb->smtp_loopback) < 0) {
-			log_error("mail", "[mail] smtp_url is not a valid URL");
-			goto fail;
-		}
-		free(mb->smtp_url);
-		mb->smtp_url = xstrdup(cfg->mail.smtp_url);
-		mb->from = xstrdup(cfg->mail.from);
-		mb->envelope_from = envelope_address(cfg->mail.from);
-		buf_init(&mb->out, 64 * 1024 * 1024);   /* a bulletin's files, base64 */
-		mb->send_timer = loop_timer_new(l, send_next, mb);
-		loop_timer_after(mb->send_timer, 0);
+	if (mb->opts.reply && (mb->send = mailsend_new(s, l, cfg->mail.smtp_url,
+	    cfg->mail.from, mb->username, mb->password)) == NULL) {
+		log_error("mail", "[mail] smtp_url is not a valid URL");
+		goto fail;
 	}
 	log_info("mail", "polling mailbox %s every %d s%s", mb->mailbox, cfg->mail.poll_interval,
 	    mb->opts.reply ? ", confirmations by SMTP" : "");
@@ -556,217 +467,17 @@ on_imap_done(void *arg, CURL *easy, CURLcode result)
 	}
 }
 
-/* ---- SMTP ---- */
-
-static void on_smtp_done(void *arg, CURL *easy, CURLcode result);
-
-static size_t
-on_read(char *dst, size_t size, size_t n, void *arg)
-{
-	struct mailbox *mb = arg;
-	size_t left = mb->out.len - mb->out_off, want = size * n;
-
-	if (want > left)
-		want = left;
-	memcpy(dst, mb->out.data + mb->out_off, want);
-	mb->out_off += want;
-	return want;
-}
-
-static void
-base64_lines(struct buf *b, const char *text, size_t len)
-{
-	unsigned char chunk[81];
-
-	for (size_t off = 0; off < len; off += 57) {
-		size_t n = len - off < 57 ? len - off : 57;
-
-		EVP_EncodeBlock(chunk, (const unsigned char *)text + off, (int)n);
-		buf_printf(b, "%s\r\n", (const char *)chunk);
-	}
-}
-
-static void
-encoded_word(struct buf *b, const char *text)
-{
-	size_t len = strlen(text);
-	unsigned char *enc = xmalloc(len / 3 * 4 + 8);
-
-	EVP_EncodeBlock(enc, (const unsigned char *)text, (int)len);
-	buf_printf(b, "=?UTF-8?B?%s?=", (const char *)enc);
-	free(enc);
-}
-
-/* Appends a file as a base64 attachment part; false if it cannot be read. */
-static bool
-attach(struct buf *b, const char *boundary, const char *path, const char *type)
-{
-	const char *name = strrchr(path, '/') != NULL ? strrchr(path, '/') + 1 : path;
-	char *enc = curl_easy_escape(NULL, name, 0), *data = NULL;
-	FILE *fp = fopen(path, "rb");
-	long len;
-	bool ok = false;
-
-	if (fp == NULL || enc == NULL || fseek(fp, 0, SEEK_END) < 0 || (len = ftell(fp)) < 0 ||
-	    fseek(fp, 0, SEEK_SET) < 0)
-		goto out;
-	data = xmalloc((size_t)len + 1);
-	if (fread(data, 1, (size_t)len, fp) != (size_t)len)
-		goto out;
-	buf_printf(b, "--%s\r\nContent-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
-	    "Content-Disposition: attachment; filename*=UTF-8''%s\r\n\r\n", boundary, type, enc);
-	base64_lines(b, data, (size_t)len);
-	ok = true;
-out:
-	if (fp != NULL)
-		fclose(fp);
-	curl_free(enc);
-	free(data);
-	return ok;
-}
-
-/* A bulletin (kind "bulletin", ref = the day): its .docx and .pdf go along. */
-static void
-bulletin_parts(struct mailbox *mb, const struct delivery *d, const char *boundary)
-{
-	char *docx = bulletinjob_file(mb->store, (int32_t)d->ref, "docx");
-	char *pdf = bulletinjob_file(mb->store, (int32_t)d->ref, "pdf");
-
-	if (!attach(&mb->out, boundary, docx, "application/"
-	    "vnd.openxmlformats-officedocument.wordprocessingml.document"))
-		log_warnx("mail", "bulletin file missing: %s", docx);
-	if (!attach(&mb->out, boundary, pdf, "application/pdf"))
-		log_warnx("mail", "bulletin file missing: %s", pdf);
-	free(docx);
-	free(pdf);
-}
-
-/* From the delivery's "subject\n\nbody" text, the whole message. */
-static void
-compose(struct mailbox *mb, const struct delivery *d)
-{
-	const char *sep = strstr(d->text, "\n\n");
-	char *subject = sep != NULL ? xstrndup(d->text, (size_t)(sep - d->text)) :
-	    xstrdup("campaign");
-	const char *body = sep != NULL ? sep + 2 : d->text;
-	const char *at = strchr(mb->envelope_from, '@');
-	bool ascii = true, files = strcmp(d->kind, "bulletin") == 0;
-	char boundary[64];
-	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	snprintf(boundary, sizeof(boundary), "=_campaign_%" PRId64, d->id);
-	gmtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000", &tm);
-	buf_reset(&mb->out);
-	for (const char *c = mb->from; *c != '\0'; c++)
-		ascii &= (unsigned char)*c < 0x80;
-	/* a display name in Chinese would need RFC 2047: the bare address then */
-	buf_printf(&mb->out, "From: %s\r\nTo: %s\r\nSubject: ", ascii ? mb->from :
-	    mb->envelope_from, d->chat_id);
-	encoded_word(&mb->out, subject);
-	buf_printf(&mb->out, "\r\nDate: %s\r\nMessage-ID: <campaign-delivery-%" PRId64 "@%s>\r\n"
-	    "MIME-Version: 1.0\r\nAuto-Submitted: %s\r\n", date, d->id,
-	    at != NULL ? at + 1 : "localhost", files ? "auto-generated" : "auto-replied");
-	if (files)
-		buf_printf(&mb->out, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n"
-		    "--%s\r\n", boundary, boundary);
-	buf_puts(&mb->out, "Content-Type: text/plain; charset=UTF-8\r\n"
-	    "Content-Transfer-Encoding: base64\r\n\r\n");
-	base64_lines(&mb->out, body, strlen(body));
-	if (files) {
-		bulletin_parts(mb, d, boundary);
-		buf_printf(&mb->out, "--%s--\r\n", boundary);
-	}
-	mb->out_off = 0;
-	free(subject);
-}
-
-static void
-send_next(void *arg)
-{
-	struct mailbox *mb = arg;
-	struct delivery *heads = NULL;
-	size_t n = 0;
-	int64_t now_ms = outbox_now_ms();
-
-	if (mb->sending != 0)
-		return;
-	loop_timer_after(mb->send_timer, SEND_CHECK_MS);
-	if (outbox_heads(mb->store, MAIL_PLATFORM, 16, &heads, &n) < 0)
-		return;
-	for (size_t i = 0; i < n; i++) {
-		struct delivery *d = &heads[i];
-
-		if (d->not_before > now_ms)
-			continue;
-		if (mb->smtp == NULL) {
-			mb->smtp = easy_new(mb->errbuf, mb->smtp_loopback, "smtp,smtps");
-			if (mb->smtp == NULL)
-				break;
-			curl_easy_setopt(mb->smtp, CURLOPT_URL, mb->smtp_url);
-			curl_easy_setopt(mb->smtp, CURLOPT_MAIL_FROM, mb->envelope_from);
-			curl_easy_setopt(mb->smtp, CURLOPT_UPLOAD, 1L);
-			curl_easy_setopt(mb->smtp, CURLOPT_READFUNCTION, on_read);
-			curl_easy_setopt(mb->smtp, CURLOPT_READDATA, mb);
-			curl_easy_setopt(mb->smtp, CURLOPT_TIMEOUT_MS, COMMAND_TIMEOUT_MS);
-			if (mb->username != NULL && mb->password != NULL) {
-				curl_easy_setopt(mb->smtp, CURLOPT_USERNAME, mb->username);
-				curl_easy_setopt(mb->smtp, CURLOPT_PASSWORD, mb->password);
-			}
-		}
-		compose(mb, d);
-		curl_slist_free_all(mb->rcpt);
-		mb->rcpt = curl_slist_append(NULL, d->chat_id);
-		curl_easy_setopt(mb->smtp, CURLOPT_MAIL_RCPT, mb->rcpt);
-		curl_easy_setopt(mb->smtp, CURLOPT_INFILESIZE_LARGE, (curl_off_t)mb->out.len);
-		mb->sending = d->id;
-		mb->attempts = d->attempts;
-		if (loop_curl_add(mb->loop, mb->smtp, on_smtp_done, mb) < 0)
-			mb->sending = 0;
-		break;
-	}
-	deliveries_free(heads, n);
-}
-
-static void
-on_smtp_done(void *arg, CURL *easy, CURLcode result)
-{
-	struct mailbox *mb = arg;
-	int64_t id = mb->sending;
-
-	(void)easy;
-	mb->sending = 0;
-	if (result == CURLE_OK) {
-		outbox_mark_sent(mb->store, id, clock_now());
-		log_info("mail", "confirmation %" PRId64 " sent", id);
-	} else if (mb->attempts + 1 >= SEND_ATTEMPTS_MAX) {
-		outbox_mark_failed(mb->store, id, curl_easy_strerror(result), clock_now());
-		log_warnx("mail", "confirmation %" PRId64 " failed: %s", id,
-		    curl_easy_strerror(result));
-	} else {
-		int64_t backoff = (int64_t)RETRY_MS << (mb->attempts < 6 ? mb->attempts : 6);
-
-		outbox_retry_at(mb->store, id, outbox_now_ms() + backoff,
-		    curl_easy_strerror(result));
-		log_warnx("mail", "confirmation %" PRId64 ": %s; retrying", id,
-		    curl_easy_strerror(result));
-	}
-	loop_timer_after(mb->send_timer, 0);
-}
-
 void
 mailbox_kick(struct mailbox *mb)
 {
-	if (mb != NULL && mb->send_timer != NULL && mb->sending == 0)
-		loop_timer_after(mb->send_timer, 0);
+	if (mb != NULL)
+		mailsend_kick(mb->send);
 }
 
 bool
 mailbox_idle(const struct mailbox *mb)
 {
-	return mb == NULL || (mb->step == IDLE && mb->sending == 0);
+	return mb == NULL || (mb->step == IDLE && mailsend_idle(mb->send));
 }
 
 void
@@ -778,15 +489,9 @@ mailbox_free(struct mailbox *mb)
 		loop_curl_remove(mb->loop, mb->imap);
 		curl_easy_cleanup(mb->imap);
 	}
-	if (mb->smtp != NULL) {
-		loop_curl_remove(mb->loop, mb->smtp);
-		curl_easy_cleanup(mb->smtp);
-	}
-	curl_slist_free_all(mb->rcpt);
+	mailsend_free(mb->send);
 	loop_timer_free(mb->poll);
-	loop_timer_free(mb->send_timer);
 	buf_free(&mb->rx);
-	buf_free(&mb->out);
 	for (size_t i = 0; mb->types != NULL && mb->types[i] != NULL; i++)
 		free(mb->types[i]);
 	free(mb->types);
@@ -799,10 +504,6 @@ mailbox_free(struct mailbox *mb)
 	if (mb->password != NULL)
 		explicit_bzero(mb->password, strlen(mb->password));
 	free(mb->password);
-	free(mb->smtp_url);
-	free(mb->from);
-	free(mb->smtp_user);
-	free(mb->envelope_from);
 	free(mb);
 	mailparse_shutdown();
 }
