@@ -263,6 +263,16 @@ reminders_queued(void *arg)
 	kick_all(arg);
 }
 
+/* issue 15: the scheduled bulletin queued mail and chat texts. */
+static void
+bulletin_queued(void *arg)
+{
+	struct bot *b = arg;
+
+	kick_all(b);
+	mailbox_kick(b->mailbox);
+}
+
 static void
 host_kick(void *ctx)
 {
@@ -372,6 +382,15 @@ bot_open_platforms(struct bot *b, const char *db, const struct driver_args *a)
 			log_error("bot", "%s", err);
 			return -1;
 		}
+		if (strcmp(p->name, "telegram") == 0 && b->files == NULL) {
+			/* issue 15: documents sent to the bot, fetched with the same token */
+			char *token = credentials_telegram_token(b->cfg, err, sizeof(err));
+
+			if (token != NULL)
+				b->files = tgfiles_new(b->store, b->loop, b->cfg->telegram.api_url, token,
+				    &p->host);
+			credentials_free(token);
+		}
 	}
 	return 0;
 }
@@ -476,6 +495,15 @@ bot_run(struct bot *b)
 	/* After the drivers' start, so a console's own chat exists for the first tick. */
 	b->scheduler = scheduler_new(b->store, b->loop, b->cfg, reminders_queued, b);
 	scheduler_start(b->scheduler);
+	/* issue 15: the office mailbox, only with [mail] (GMime is loaded only then) */
+	{
+		bool failed;
+
+		b->mailbox = mailbox_new(b->store, b->loop, b->cfg, &failed);
+		if (failed)
+			return 1;
+		b->bulletin = bulletinjob_new(b->store, b->loop, b->cfg, bulletin_queued, b);
+	}
 	kick_all(b);
 	buf_init(&names, 256);
 	platform_names(b, &names);
@@ -514,6 +542,9 @@ bot_cleanup(struct bot *b)
 		free(p->name);
 	}
 	free(b->platforms);
+	bulletinjob_free(b->bulletin);  /* issue 15 */
+	tgfiles_free(b->files);         /* issue 15 */
+	mailbox_free(b->mailbox);       /* issue 15 */
 	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);
 	loop_timer_free(b->dbcheck);

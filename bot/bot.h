@@ -17,6 +17,9 @@
 #include "driver.h"
 #include "loop.h"
 #include "registry.h"
+#include "bulletin_job.h"
+#include "tg_files.h"
+#include "mailbox.h"
 #include "scheduler.h"
 #include "sender.h"
 
@@ -40,6 +43,9 @@ struct bot {
 	struct bot_platform *platforms;
 	size_t nplatforms;
 	struct scheduler *scheduler;    /* deadline reminders */
+	struct mailbox *mailbox;        /* issue 15: the office mailbox; NULL without [mail] */
+	struct bulletinjob *bulletin;   /* issue 15: the scheduled 通报; NULL without [bulletin] */
+	struct tgfiles *files;          /* issue 15: Telegram documents; NULL on the console */
 	struct dbwatch *watch;
 	struct loop_timer *housekeeping;
 	struct loop_timer *dbcheck;     /* coalesces database notifications */

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum chat_event_kind {
 	CHAT_EV_MESSAGE,        /* someone wrote (text may be NULL: a sticker, a photo) */
@@ -31,6 +32,11 @@ struct chat_event {
 	const char *text;       /* NULL when not text */
 	size_t text_len;        /* bytes of text (it may contain NUL bytes from a console) */
 	const char *new_chat_id;/* CHAT_EV_MIGRATED */
+	/* issue 15: a file attached (a Telegram document); file_ref NULL if none */
+	const char *file_ref;   /* the platform's handle to fetch it (file_id) */
+	const char *file_name;
+	const char *file_type;  /* MIME type; may be NULL */
+	int64_t file_size;      /* bytes as announced; 0 unknown */
 	bool as_admin;          /* the driver vouches for a local admin (console) */
 };
 

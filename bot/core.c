@@ -390,6 +390,11 @@ core_message(struct core *core, const char *platform, const struct chat_event *e
 	ctx_init(&c, core, platform, ev);
 	if (load_user(&c) < 0)
 		goto out;
+	if (ev->file_ref != NULL) {     /* issue 15: a unit's summary sent in chat */
+		if (cmd_file(&c) < 0)
+			goto out;
+		goto reply;
+	}
 	if (ev->text == NULL) {
 		if (!c.group)
 			buf_puts(&c.out, "我只能看懂文字消息。发 /help 看看可以问什么。");

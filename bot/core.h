@@ -80,6 +80,8 @@ ssize_t ctx_find_unit(struct ctx *c, const char *name);
  * or -1 with the "did you mean" answer written.
  */
 int ctx_intent_unit(struct ctx *c, const struct intent *in, ssize_t *unit);
+/* issue 15: a message carrying a file (ev->file_ref set): 0 or -1 on a store error. */
+int cmd_file(struct ctx *c);
 
 /* Failed /bind attempts per user (in memory): true if this user must wait. */
 bool core_bind_limited(struct core *c, const char *platform, const char *user_id);

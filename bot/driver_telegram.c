@@ -214,6 +214,18 @@ read_message(struct telegram *t, struct pool *p, const json_t *msg, struct chat_
 	} else if (!is_service(msg)) {
 		ev->kind = CHAT_EV_MESSAGE;     /* a sticker, a photo: the core says "text please" */
 	}
+	/* issue 15: a document (a unit's summary), fetched later with getFile */
+	if (json_is_object(json_object_get(msg, "document"))) {
+		const json_t *doc = json_object_get(msg, "document");
+
+		ev->kind = CHAT_EV_MESSAGE;
+		ev->file_ref = json_string_value(json_object_get(doc, "file_id"));
+		ev->file_name = json_string_value(json_object_get(doc, "file_name"));
+		ev->file_type = json_string_value(json_object_get(doc, "mime_type"));
+		ev->file_size = json_integer_value(json_object_get(doc, "file_size"));
+		if (ev->file_name == NULL)
+			ev->file_name = "file";
+	}
 }
 
 static void

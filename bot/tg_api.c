@@ -63,6 +63,15 @@ tg_api_new(const char *base_url, const char *token)
 	return api;
 }
 
+char *
+tg_api_file_url(const struct tg_api *api, const char *file_path)
+{
+	/* prefix is "<api_url>/bot<token>/" */
+	size_t base = strlen(api->prefix) - strlen(api->token) - strlen("bot/");
+
+	return xasprintf("%.*sfile/bot%s/%s", (int)base, api->prefix, api->token, file_path);
+}
+
 void
 tg_api_set_token(struct tg_api *api, const char *token)
 {

@@ -44,6 +44,8 @@ void tg_api_free(struct tg_api *api);
 /* A new token for the calls started from now on (SIGHUP); both are scrubbed from text. */
 void tg_api_set_token(struct tg_api *api, const char *token);
 bool tg_api_token_is(const struct tg_api *api, const char *token);
+/* issue 15: <api_url>/file/bot<token>/<file_path>, owned; holds the token: never log it. */
+char *tg_api_file_url(const struct tg_api *api, const char *file_path);
 /* Replaces every occurrence of the token in text with "<token>" (in place). */
 void tg_api_scrub(const struct tg_api *api, char *text);
 

@@ -130,7 +130,8 @@ message_from_event(const char *prefix, const struct event *e, time_t now,
 		set_message(&out->msg[out->n++], xasprintf("%s/reminders", prefix), text,
 		    false, message_reminder_expiry(json_plain_string(json_object_get(task,
 		    "due")), now), SCHEMA_EVENT);
-	} else if (strcmp(e->type, "progress") == 0) {
+	} else if (strcmp(e->type, "progress") == 0 ||
+	    strcmp(e->type, "submission") == 0) {       /* issue 15: the summary's N of M */
 		const char *id = json_plain_string(json_object_get(json_object_get(payload,
 		    "task"), "id"));
 

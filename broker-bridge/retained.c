@@ -15,6 +15,7 @@
 #include "campaign/log.h"
 #include "campaign/plandb.h"
 #include "campaign/snapshot.h"
+#include "campaign/submissions.h"
 #include "campaign/topic.h"
 #include "campaign/xmalloc.h"
 #include "message.h"
@@ -412,6 +413,7 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 		    json_string(r->plan->theme) : json_null());
 		json_object_set_new(json, "task_ids", task_ids(r->plan));
 
+		submissions_summary_json(r->store, r->plan, json);     /* issue 15: N of M */
 		message_summary(prefix, json, &msg);
 		json_decref(json);
 		if (relay_publish(relay, m, &msg, 's') == 0)

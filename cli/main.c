@@ -60,6 +60,15 @@ const struct cli_command cli_commands[] = {
 	{ "doctor", cmd_doctor,
 	    "doctor [--config FILE]",
 	    "check config, database, time zone, broker, chat credentials, disk; say what to do" },
+	{ "submissions", cmd_submissions,
+	    "submissions [--missing] [--task ID] [--json]\n"
+	    "submissions export DIR\n"
+	    "submissions unassigned [--json]\n"
+	    "submissions assign ID UNIT",
+	    "the units' written summaries: who has sent them, export, unassigned mail" },
+	{ "bulletin", cmd_bulletin,
+	    "bulletin [--date YYYY-MM-DD] -o 通报.docx [--pdf 通报.pdf] [--text]",
+	    "the office's bulletin (通报) as of a day: .docx to edit, PDF to preview" },
 	{ NULL, NULL, NULL, NULL },
 };
 

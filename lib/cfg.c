@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "campaign/caldate.h"
@@ -414,6 +415,98 @@ apply_reminders(struct cfg *cfg, const char *name, const char *value)
 	return NULL;
 }
 
+/* [mail]: the office mailbox (issue 15). */
+static const char *
+apply_mail(struct cfg *cfg, const char *name, const char *value)
+{
+	int mb;
+
+	if (strcmp(name, "imap_url") == 0) {
+		if (*value != '\0' && strncmp(value, "imap://", 7) != 0 &&
+		    strncmp(value, "imaps://", 8) != 0)
+			return "must start with imaps:// or imap://";
+		set_str(&cfg->mail.imap_url, value);
+	} else if (strcmp(name, "username") == 0) {
+		set_str(&cfg->mail.username, value);
+	} else if (strcmp(name, "password_file") == 0) {
+		set_str(&cfg->mail.password_file, value);
+	} else if (strcmp(name, "poll_interval") == 0) {
+		if (num_parse_int(value, 1, 86400, &cfg->mail.poll_interval) < 0)
+			return "must be 1..86400 seconds";
+	} else if (strcmp(name, "smtp_url") == 0) {
+		if (*value != '\0' && strncmp(value, "smtp://", 7) != 0 &&
+		    strncmp(value, "smtps://", 8) != 0)
+			return "must start with smtps:// or smtp://";
+		set_str(&cfg->mail.smtp_url, value);
+	} else if (strcmp(name, "from") == 0) {
+		set_str(&cfg->mail.from, value);
+	} else if (strcmp(name, "max_size_mb") == 0) {
+		if (num_parse_int(value, 1, 1024, &mb) < 0)
+			return "must be 1..1024 (MB)";
+		cfg->mail.max_size = (int64_t)mb * 1024 * 1024;
+	} else if (strcmp(name, "imap_id") == 0) {
+		if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0)
+			cfg->mail.imap_id = 1;
+		else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0)
+			cfg->mail.imap_id = 0;
+		else if (strcmp(value, "auto") == 0)
+			cfg->mail.imap_id = -1;
+		else
+			return "must be yes, no or auto";
+	} else if (strcmp(name, "types") == 0) {
+		free_list(cfg->mail.types, cfg->mail.ntypes);
+		cfg->mail.types = split_list(value, &cfg->mail.ntypes);
+	} else {
+		return "unknown key";
+	}
+	return NULL;
+}
+
+/* "monday 09:00", "周一 09:00", "daily 09:00" */
+static int
+parse_every(struct cfg *cfg, const char *value)
+{
+	static const char *const days[][3] = {
+		{ "daily", "每天", "everyday" }, { "monday", "周一", "mon" },
+		{ "tuesday", "周二", "tue" }, { "wednesday", "周三", "wed" },
+		{ "thursday", "周四", "thu" }, { "friday", "周五", "fri" },
+		{ "saturday", "周六", "sat" }, { "sunday", "周日", "sun" },
+	};
+	const char *sp = strrchr(value, ' ');
+	size_t len;
+
+	if (*value == '\0') {
+		cfg->bulletin.weekday = -1;
+		return 0;
+	}
+	if (sp == NULL || parse_hhmm(sp + 1, &cfg->bulletin.at) < 0)
+		return -1;
+	len = (size_t)(sp - value);
+	for (int d = 0; d < 8; d++)
+		for (int k = 0; k < 3; k++)
+			if (strlen(days[d][k]) == len && strncasecmp(value, days[d][k], len) == 0) {
+				cfg->bulletin.weekday = d;
+				return 0;
+			}
+	return -1;
+}
+
+/* [bulletin]: the scheduled bulletin (issue 15). */
+static const char *
+apply_bulletin(struct cfg *cfg, const char *name, const char *value)
+{
+	if (strcmp(name, "every") == 0) {
+		if (parse_every(cfg, value) < 0)
+			return "must read like \"monday 09:00\" (or daily, 周一 ... 周日)";
+	} else if (strcmp(name, "mail_to") == 0) {
+		free_list(cfg->bulletin.mail_to, cfg->bulletin.nmail_to);
+		cfg->bulletin.mail_to = split_list(value, &cfg->bulletin.nmail_to);
+	} else {
+		return "unknown key";
+	}
+	return NULL;
+}
+
 static int
 on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -439,6 +532,10 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 		problem = apply_reminders(cfg, name, value);
 	else if (strcmp(section, "feed") == 0)
 		problem = apply_feed(cfg, name, value);
+	else if (strcmp(section, "mail") == 0)
+		problem = apply_mail(cfg, name, value);
+	else if (strcmp(section, "bulletin") == 0)
+		problem = apply_bulletin(cfg, name, value);
 	else if (strcmp(section, "log") == 0 && strcmp(name, "level") == 0)
 		problem = log_level_parse(value, &cfg->log_level) < 0 ?
 		    "level must be error, warn, info or debug" : NULL;
@@ -491,6 +588,11 @@ cfg_defaults(void)
 	cfg->reminders.escalate_after = 3;
 	cfg->reminders.quiet_start = 22 * 60;
 	cfg->reminders.quiet_end = 8 * 60;
+	cfg->mail.poll_interval = 60;
+	cfg->mail.imap_id = -1;
+	cfg->bulletin.weekday = -1;
+	cfg->mail.max_size = 25 * 1024 * 1024;
+	cfg->mail.types = split_list(".docx,.doc,.wps,.pdf,.jpg,.png,.zip", &cfg->mail.ntypes);
 	return cfg;
 }
 
@@ -532,6 +634,12 @@ cfg_load(const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: [mqtt] tls_cert and tls_key go together", path);
 		goto fail;
 	}
+	if (cfg->bulletin.nmail_to > 0 && (cfg->mail.smtp_url == NULL ||
+	    cfg->mail.from == NULL || cfg->mail.imap_url == NULL)) {
+		snprintf(err, errlen, "%s: [bulletin] mail_to needs [mail] imap_url, smtp_url "
+		    "and from", path);
+		goto fail;
+	}
 	if ((cfg->mqtt.tls_cert != NULL) && cfg->mqtt.tls_ca == NULL) {
 		snprintf(err, errlen, "%s: [mqtt] a client certificate needs tls_ca", path);
 		goto fail;
@@ -560,6 +668,13 @@ cfg_free(struct cfg *cfg)
 	free(cfg->wecom.bot_id);
 	free(cfg->wecom.secret_file);
 	free(cfg->wecom.ws_url);
+	free(cfg->mail.imap_url);
+	free(cfg->mail.username);
+	free(cfg->mail.password_file);
+	free(cfg->mail.smtp_url);
+	free(cfg->mail.from);
+	free_list(cfg->mail.types, cfg->mail.ntypes);
+	free_list(cfg->bulletin.mail_to, cfg->bulletin.nmail_to);
 	free(cfg->mqtt.host);
 	free(cfg->mqtt.socket);
 	free(cfg->mqtt.client_id);

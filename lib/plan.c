@@ -65,6 +65,7 @@ plan_free(struct plan *plan)
 		free(t->placeholders);
 		free_list(t->actors, t->nactors);
 		free_list(t->report_to, t->nreport_to);
+		free(t->deliverable);
 	}
 	free(plan->units);
 	free(plan->tasks);

@@ -159,13 +159,13 @@ save_tasks(struct store *s, const struct plan *plan, const int64_t *unit_ids,
 		int rc;
 
 		st = store_stmt(s, "INSERT INTO tasks(id, seq, title, detail, when_text, "
-		    "start_day, due_day, fuzzy, actors, report_to) "
-		    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
+		    "start_day, due_day, fuzzy, actors, report_to, deliverable) "
+		    "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) "
 		    "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, title = excluded.title, "
 		    "detail = excluded.detail, when_text = excluded.when_text, "
 		    "start_day = excluded.start_day, due_day = excluded.due_day, "
 		    "fuzzy = excluded.fuzzy, actors = excluded.actors, "
-		    "report_to = excluded.report_to");
+		    "report_to = excluded.report_to, deliverable = excluded.deliverable");
 		if (st == NULL) {
 			free(actors);
 			free(report_to);
@@ -181,6 +181,7 @@ save_tasks(struct store *s, const struct plan *plan, const int64_t *unit_ids,
 		sqlite3_bind_int(st, 8, t->fuzzy);
 		store_bind_text(st, 9, actors);
 		store_bind_text(st, 10, report_to);
+		store_bind_text(st, 11, t->deliverable);
 		rc = store_step_done(s, st, "save task");
 		free(actors);
 		free(report_to);
@@ -352,7 +353,7 @@ static int
 load_tasks(struct store *s, struct plan *plan)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT id, title, detail, when_text, start_day, "
-	    "due_day, fuzzy, actors, report_to FROM tasks ORDER BY seq");
+	    "due_day, fuzzy, actors, report_to, deliverable FROM tasks ORDER BY seq");
 	size_t cap = 0;
 
 	if (st == NULL)
@@ -376,6 +377,7 @@ load_tasks(struct store *s, struct plan *plan)
 		t->actors = load_names((const char *)sqlite3_column_text(st, 7), &t->nactors);
 		t->report_to = load_names((const char *)sqlite3_column_text(st, 8),
 		    &t->nreport_to);
+		t->deliverable = store_column_text(st, 9);
 		t->units = xcalloc(plan->nunits + 1, sizeof(*t->units));
 		t->roles = xcalloc(plan->nunits + 1, sizeof(*t->roles));
 		t->placeholders = xcalloc(plan->nunits + 1, sizeof(*t->placeholders));

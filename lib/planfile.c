@@ -184,7 +184,7 @@ static const char *const root_keys[] = {
 static const char *const unit_keys[] = { "name", "aliases", "placeholder", NULL };
 static const char *const task_keys[] = {
 	"id", "title", "detail", "when", "start", "due", "fuzzy", "units",
-	"report_to", "actors", "note",
+	"report_to", "actors", "note", "deliverable",
 	"lead", "support", NULL,
 };
 
@@ -456,6 +456,7 @@ load_tasks(struct ctx *c, struct plan *plan, json_t *arr,
 		task->title = required_text(c, t, "title", where, 200);
 		task->detail = optional_text(c, t, "detail", where, 8000, true);
 		task->when = optional_text(c, t, "when", where, 100, false);
+		task->deliverable = optional_text(c, t, "deliverable", where, 200, false);
 		parse_date(c, t, "start", where, &raw[i].start);
 		parse_date(c, t, "due", where, &raw[i].due);
 		v = json_object_get(t, "fuzzy");

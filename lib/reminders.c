@@ -36,6 +36,22 @@ send_time_before(const struct cfg *cfg, int32_t day, int32_t due)
 	return at;
 }
 
+/*
+ * The units a task's reminders concern: its own, or every unit of the plan
+ * for a document owed by all ("各地、各部门", issue 15). k-th of n.
+ */
+static size_t
+task_nunits(const struct plan *plan, const struct plan_task *t)
+{
+	return t->nunits > 0 ? t->nunits : t->deliverable != NULL ? plan->nunits : 0;
+}
+
+static size_t
+task_unit(const struct plan_task *t, size_t k)
+{
+	return t->nunits > 0 ? t->units[k] : k;
+}
+
 /* The newest reminder of one task and unit that is due at now; false if none. */
 static bool
 newest_due(const struct cfg *cfg, int32_t due, int32_t today, time_t now,
@@ -96,12 +112,12 @@ reminders_due(const struct plan *plan, const struct progress *progress,
 			continue;
 		if (!newest_due(cfg, t->due, today, now, &r))
 			continue;
-		for (size_t u = 0; u < t->nunits; u++) {
-			if (progress_cell(progress, ti, t->units[u])->done)
+		for (size_t k = 0; k < task_nunits(plan, t); k++) {
+			if (progress_cell(progress, ti, task_unit(t, k))->done)
 				continue;
 			list = xreallocarray(list, n + 1, sizeof(*list));
 			list[n] = r;
-			list[n].unit = t->units[u];
+			list[n].unit = task_unit(t, k);
 			n++;
 		}
 	}
@@ -133,11 +149,11 @@ reminders_escalations(const struct plan *plan, const struct progress *progress,
 		late = today - t->due;
 		if (late <= 0 || late < cfg->reminders.escalate_after)
 			continue;
-		for (size_t u = 0; u < t->nunits; u++) {
-			if (progress_cell(progress, ti, t->units[u])->done)
+		for (size_t k = 0; k < task_nunits(plan, t); k++) {
+			if (progress_cell(progress, ti, task_unit(t, k))->done)
 				continue;
 			list = xreallocarray(list, n + 1, sizeof(*list));
-			list[n++] = (struct escalation){ .task = ti, .unit = t->units[u],
+			list[n++] = (struct escalation){ .task = ti, .unit = task_unit(t, k),
 			    .days_overdue = late };
 		}
 	}

@@ -207,11 +207,82 @@ static const char *const migration_v4 =
     "ALTER TABLE units ADD COLUMN placeholder INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE task_units ADD COLUMN role TEXT;";
 
+/*
+ * v5: the units' written submissions (summary reports sent by mail or chat),
+ * the files by content hash, the office mailbox's position, and every mail
+ * message already handled. A mail address is bound to a unit as a user of
+ * platform "mail" (table users), so invite codes work unchanged.
+ */
+static const char *const migration_v5 =
+    /* A task whose units each submit a document ("…总结"). */
+    "ALTER TABLE tasks ADD COLUMN deliverable TEXT;"
+
+    /* Each file once, stored as <state dir>/files/<sha256>. */
+    "CREATE TABLE files("
+    "  sha256 TEXT PRIMARY KEY,"
+    "  size INTEGER NOT NULL,"
+    "  stored_at INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* One row per file received; unit_id NULL: from an unknown sender, for an
+       admin to assign. source_id is unique: a repeat is not a second submission.
+       AUTOINCREMENT: an id printed to an admin never names another file. */
+    "CREATE TABLE submissions("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  task_id TEXT,"                     /* the deliverable; NULL: none matched */
+    "  unit_id INTEGER REFERENCES units(id) ON DELETE SET NULL,"
+    "  sha256 TEXT NOT NULL REFERENCES files(sha256),"
+    "  name TEXT NOT NULL,"               /* the original file name (UTF-8) */
+    "  size INTEGER NOT NULL,"
+    "  type TEXT,"                        /* MIME type as sent */
+    "  channel TEXT NOT NULL,"            /* mail, telegram ... */
+    "  sender TEXT NOT NULL,"             /* mail address or platform user id */
+    "  source_id TEXT NOT NULL UNIQUE,"   /* message key and part */
+    "  subject TEXT,"
+    "  received_at INTEGER NOT NULL,"     /* campaign clock */
+    "  event_id INTEGER);"
+    "CREATE INDEX submissions_unit ON submissions(unit_id, task_id, id);"
+
+    /* The office mailbox's position, committed with what the messages produced. */
+    "CREATE TABLE mail_state("
+    "  mailbox TEXT PRIMARY KEY,"
+    "  uidvalidity INTEGER NOT NULL,"
+    "  last_uid INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* Every message handled, by Message-ID (or a hash of it): a rescan after a
+       UIDVALIDITY change, or a repeat, produces nothing twice. */
+    "CREATE TABLE mail_messages("
+    "  key TEXT PRIMARY KEY,"
+    "  sender TEXT NOT NULL,"
+    "  subject TEXT,"
+    "  outcome TEXT NOT NULL,"            /* submitted, unassigned, bound, refused, ignored */
+    "  note TEXT,"
+    "  at INTEGER NOT NULL) WITHOUT ROWID;"
+
+    /* Files sent to the bot in a private chat, recorded with the message and
+       downloaded after it (the platform's handle stays valid for a while). */
+    "CREATE TABLE chat_files("
+    "  id INTEGER PRIMARY KEY,"
+    "  platform TEXT NOT NULL,"
+    "  chat_id TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  message_id TEXT NOT NULL,"
+    "  unit_id INTEGER NOT NULL REFERENCES units(id) ON DELETE CASCADE,"
+    "  file_ref TEXT NOT NULL,"           /* Telegram file_id ... */
+    "  name TEXT NOT NULL,"
+    "  type TEXT,"
+    "  size INTEGER,"
+    "  state INTEGER NOT NULL DEFAULT 0," /* 0 pending, 1 stored, 2 failed */
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  UNIQUE(platform, chat_id, message_id));";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
 	migration_v3,
 	migration_v4,
+	migration_v5,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -10,6 +10,7 @@ CAMPAIGN_PACKAGES=(
   libsystemd-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
   nodejs
+  libgmime-3.0-dev libzip-dev libpango1.0-dev libcairo2-dev fonts-noto-cjk
 )
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
 CAMPAIGN_TEST_PACKAGES=(
@@ -18,6 +19,7 @@ CAMPAIGN_TEST_PACKAGES=(
   python3-jsonschema chromium fonts-noto-cjk python3-feedparser rabbitmq-server
   cmark
   lintian dpkg-dev file mandoc systemd
+  dovecot-imapd python3-aiosmtpd python3-docx poppler-utils
 )
 # npm runs the official DingTalk SDK check; NodeSource's nodejs already provides it.
 command -v npm >/dev/null 2>&1 || CAMPAIGN_TEST_PACKAGES+=(npm)

@@ -85,6 +85,26 @@ struct cfg {
 		int32_t *workdays;      /* weekend days that are working days (调休) */
 		size_t nworkdays;
 	} reminders;
+
+	struct {                        /* [mail] (issue 15): off while imap_url is NULL */
+		char *imap_url;         /* imaps://host/INBOX, or imap:// (STARTTLS unless loopback) */
+		char *username;
+		char *password_file;    /* NULL: $CAMPAIGN_MAIL_PASSWORD */
+		int poll_interval;      /* seconds, default 60 */
+		char *smtp_url;         /* confirmations; NULL: none sent */
+		char *from;             /* the office's address for confirmations */
+		int64_t max_size;       /* largest attachment accepted, bytes */
+		char **types;           /* accepted file name extensions (".docx" ...) */
+		size_t ntypes;
+		int imap_id;            /* send IMAP ID: 1 yes, 0 no, -1 for NetEase hosts only */
+	} mail;
+
+	struct {                        /* [bulletin] (issue 15): the scheduled 通报 */
+		int weekday;            /* ISO 1..7, 0 every day, -1 never */
+		int at;                 /* minutes after local midnight */
+		char **mail_to;         /* addresses that get the files */
+		size_t nmail_to;
+	} bulletin;
 };
 
 /* Loads path (NULL: defaults only). NULL with "file:line: message" in err on error. */

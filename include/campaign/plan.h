@@ -48,6 +48,7 @@ struct plan_task {
 	size_t nactors;
 	char **report_to;       /* optional recipients named by the document */
 	size_t nreport_to;
+	char *deliverable;      /* a document each unit submits ("…总结"); may be NULL */
 };
 
 struct plan {

@@ -126,6 +126,14 @@ task_json(const struct imp_plan *plan, const struct imp_task *t, struct imp_note
 		json_object_set_new(o, "actors", names(&t->actors));
 	if (t->report_to.n > 0)
 		json_object_set_new(o, "report_to", names(&t->report_to));
+	/* issue 15: items asking each unit for a "…总结" */
+	{
+		char *d = imp_deliverable(t->detail != NULL ? t->detail : t->title);
+
+		if (d != NULL)
+			json_object_set_new(o, "deliverable", line(d, 200));
+		free(d);
+	}
 	return o;
 }
 

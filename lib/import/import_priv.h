@@ -172,6 +172,8 @@ void imp_units_split(const char *list, struct imp_names *units, struct imp_names
 /* "各地、各部门要…", "…于10月底前…报送市扶贫办": the doers and the recipients. */
 void imp_units_actors(const char *sentence, struct imp_names *actors);
 void imp_units_report_to(const char *text, struct imp_names *report_to);
+/* The document a "…总结…报送…" item asks for (import_deliverable.c); owned, or NULL. */
+char *imp_deliverable(const char *text);
 /*
  * Short aliases for each unit (市委宣传部 -> 宣传部, 市委办公室 -> 市委办),
  * kept only where unambiguous across the registry; extra names (the

@@ -53,6 +53,9 @@ BOT API (same URL shape as api.telegram.org)
   setMyCommands / getMyCommands / deleteMyCommands   stored; command must match
                   [a-z0-9_]{1,32} (else 400 BOT_COMMAND_INVALID).
   answerCallbackQuery, sendChatAction, and scenario "ok_methods"  -> ok true.
+  getFile         file_id of a file given with POST /control/files {"files": {ID:
+                  base64}} -> file_path "documents/ID"; 400 "file is too big" over
+                  20 MB; GET /file/bot<TOKEN>/documents/ID serves the bytes.
 
 FLOOD CONTROL (sliding windows over DELIVERED messages; mode enforce|observe|off)
   per_chat  [1, 1.0]    more than 1 message in any 1.0 s to one chat (groups too)
@@ -304,6 +307,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.write_reply(Reply.error(ApiError(400, "Bad Request: bad body")))
         if url.path.startswith("/control/"):
             reply, info = self.control(url.path, url.query, body), None
+        elif url.path.startswith("/file/bot"):
+            token, _, fpath = url.path[len("/file/bot"):].partition("/")
+            data = state.file_bytes(token, fpath)
+            reply = Reply(200, data, "application/octet-stream") if data is not None else \
+                Reply(404, b'{"ok":false,"error_code":404,"description":"Not Found"}')
+            info = None
         else:
             m = BOT_PATH.match(url.path)
             params, entry = None, None
@@ -452,6 +461,9 @@ class Handler(BaseHTTPRequestHandler):
                 result = {"ids": state.control_faults(data.get("faults", []))}
             elif route == ("GET", "/control/faults"):
                 result = {"faults": state.state()["faults"]}
+            elif route == ("POST", "/control/files"):
+                state.control_files(data.get("files", {}))
+                result = {}
             elif route == ("POST", "/control/chats"):
                 state.control_chats(data.get("chats", []))
                 result = {}

@@ -48,7 +48,7 @@ SETWEBHOOK_CONFLICT = "Conflict: terminated by setWebhook request"
 
 METHODS = ("getMe", "getUpdates", "sendMessage", "setWebhook", "deleteWebhook",
            "getWebhookInfo", "setMyCommands", "getMyCommands", "deleteMyCommands",
-           "answerCallbackQuery", "sendChatAction")
+           "answerCallbackQuery", "sendChatAction", "getFile")
 METHOD_NAMES = {m.lower(): m for m in METHODS}   # method names are case-insensitive
 SCENARIO_KEYS = {"description", "bot", "token", "first_update_id", "first_message_id",
                  "flood", "html_strict", "text_length_unit", "webhook", "chats",
@@ -152,6 +152,7 @@ class FakeTelegram:
         self.html_strict = bool(scn.get("html_strict", True))
         self.length_unit = scn.get("text_length_unit", "utf16")
         self.ok_methods = {m.lower(): m for m in scn.get("ok_methods", [])}
+        self.files = getattr(self, "files", {})
         self.schedule = []
         self.builder = UpdateBuilder(self, self.chats, self.messages, self.bot_user,
                                      lambda: int(time.time()))
@@ -239,6 +240,7 @@ class FakeTelegram:
             "setMyCommands": lambda: self._set_commands(params),
             "getMyCommands": lambda: Reply.ok(self.commands),
             "deleteMyCommands": lambda: self._set_commands({"commands": "[]"}),
+            "getFile": lambda: self._get_file(params),
         }.get(method, lambda: Reply.ok(True))
         try:
             return handler()
@@ -247,6 +249,32 @@ class FakeTelegram:
         except (ValueError, TypeError, KeyError, AttributeError) as err:
             # a malformed parameter the checks above did not anticipate
             return Reply.error(ApiError(400, "Bad Request: %s" % err))
+
+    # documents (issue 15): POST /control/files {"files": {file_id: base64}} stores
+    # them; getFile answers a file_path (400 "file is too big" over 20 MB) and
+    # GET /file/bot<token>/<file_path> serves the bytes.
+    FILE_MAX = 20 * 1024 * 1024
+
+    def control_files(self, files):
+        import base64
+        with self.lock:
+            for file_id, data in files.items():
+                self.files[file_id] = base64.b64decode(data)
+
+    def _get_file(self, params):
+        file_id = params.get("file_id") or ""
+        data = self.files.get(file_id)
+        if data is None:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        if len(data) > self.FILE_MAX:
+            raise ApiError(400, "Bad Request: file is too big")
+        return Reply.ok({"file_id": file_id, "file_unique_id": "u" + file_id,
+                         "file_size": len(data), "file_path": "documents/" + file_id})
+
+    def file_bytes(self, token, path):
+        if token != self.token or not path.startswith("documents/"):
+            return None
+        return self.files.get(path[len("documents/"):])
 
     def bot_user_full(self):
         user = dict(self.bot_user)
