@@ -340,8 +340,10 @@ class Hub:
         if cmd == "aibot_subscribe" and isinstance(body, dict):
             shown = {k: ("<redacted>" if k == "secret" else v) for k, v in body.items()}
         entry = {"index": len(st.frames), "connection": c.id, "cmd": cmd, "req_id": req_id,
-                 "body": shown, "bytes": len(raw.encode()), "time": now(), "silent": c.status == "silent",
+                 "bytes": len(raw.encode()), "time": now(), "silent": c.status == "silent",
                  "errcode": None}
+        if "body" in f:
+            entry["body"] = shown
         with st.lock:
             st.frames.append(entry)
             st.record("frame", connection=c.id, cmd=cmd, req_id=req_id, index=entry["index"])
