@@ -347,6 +347,11 @@ class Hub:
         with st.lock:
             st.frames.append(entry)
             st.record("frame", connection=c.id, cmd=cmd, req_id=req_id, index=entry["index"])
+            if c.status == "silent":
+                # A black hole: recorded, never acted on nor answered.
+                if cmd == "ping":
+                    st.record("ping", connection=c.id, answered=False)
+                return
             if cmd != "aibot_subscribe" and c.sub != "ok":
                 st.violation("before_subscribe", connection=c.id, cmd=cmd, req_id=req_id,
                              subscribe=c.sub)
@@ -363,7 +368,7 @@ class Hub:
             return
         if cmd == "ping":
             with st.lock:
-                st.record("ping", connection=c.id, answered=c.status == "open")
+                st.record("ping", connection=c.id, answered=True)
             entry["errcode"] = 0
             await self.answer(c, req_id, (0, "ok"))
             return

@@ -328,8 +328,11 @@ class Faults(Base):
     def test_silent(self):
         async def go():
             ws = await self.connect()
+            early = await self.ctl(self.fake.message, text="/early")
+            await self.recv(ws)
             await self.ctl(self.fake.fault, fault="silent")
             await ws.send(frame("ping", "ping_1"))
+            await ws.send(stream(early["req_id"], "s", "lost", True))     # never arrives
             r = await self.ctl(self.fake.message, text="/queued")
             self.assertFalse(r["pushed"])
             with self.assertRaises(asyncio.TimeoutError):
@@ -343,6 +346,8 @@ class Faults(Base):
         st = self.fake.state()
         self.assertEqual((st["counts"]["pings"], st["counts"]["pings_answered"]), (1, 0))
         self.assertTrue(self.fake.frames(cmd="ping")[0]["silent"])
+        self.assertEqual(self.fake.frames(cmd="aibot_respond_msg")[0]["errcode"], None)
+        self.assertEqual(self.fake.sent(), [])
         self.assertEqual(self.fake.log("kick")[0]["connection"], 1)   # dropped, no event
 
     def test_reset_mid_frame(self):
