@@ -201,12 +201,12 @@ class Hub:
         self.loop.call_later(self.args.kick_grace, self.drop, c, "kicked")
 
     def drop(self, c, why):
-        """TCP close, no close frame."""
+        """TCP close (FIN, after what was written), no WebSocket close frame."""
         if c.status == "closed" or c.ws.transport.is_closing():
             return
         with self.state.lock:
             self.state.record("drop", connection=c.id, why=why)
-        c.ws.transport.abort()
+        c.ws.transport.close()
 
     def pick(self, conn_id):
         if conn_id is not None:

@@ -215,6 +215,7 @@ test('the SDK subscribes, answers with a stream, sends markdown, pings, and yiel
   });
   b.connect();
   st = await waitFor(fake.base, { subscribed: 2, kicks: 1, closes: 1 });
+  for (let i = 0; i < 100 && aEvents.length < 3; i++) await sleep(20);
   assert.deepEqual(aEvents.slice(1, 3), ['disconnected_event',
     'disconnected: New connection established, server disconnected this connection']);
   const kicked = problems.splice(0);
