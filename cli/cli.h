@@ -74,6 +74,7 @@ int cmd_admin(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_report(struct cli *cli, int argc, char **argv);
 int cmd_broadcast(struct cli *cli, int argc, char **argv);
+int cmd_channel(struct cli *cli, int argc, char **argv);
 
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_command_get(const char *name);
