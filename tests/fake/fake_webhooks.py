@@ -196,6 +196,13 @@ class Handler(BaseHTTPRequestHandler):
             self.reply(200, {"errcode": code, "errmsg": msg})
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass    # a client killed mid-request (the kill -9 tests) is no error of ours
+
+
 def main():
     global WINDOW
     ap = argparse.ArgumentParser()
@@ -207,8 +214,7 @@ def main():
     with open(args.robots) as f:
         for r in json.load(f):
             ROBOTS[(r["kind"], r["id"])] = r
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    server = Server(("127.0.0.1", 0), Handler)
     print(server.server_address[1], flush=True)
     threading.Timer(args.lifetime, server.shutdown).start()
     server.serve_forever()
