@@ -275,6 +275,9 @@ def main():
     ok = False
     try:
         fn(env)
+        env.stop_bot()
+        check("Sanitizer" not in bot_stderr(env), "the sanitizers reported:\n" +
+              bot_stderr(env)[-3000:])
         ok = True
     except Failed as e:
         print("FAIL %s: %s" % (args.name, e))
