@@ -423,12 +423,15 @@ static int
 ch_send(struct driver *d, const struct chat_out *m)
 {
 	struct channels_drv *c = drv(d);
-	struct robot *r = robot_find(c, m->chat_id, true);
+	struct robot *r;
 	int64_t now_ms = outbox_now_ms();       /* signatures: the real clock */
 	char label[CHANNEL_NAME_MAX + 32], *url;
 	json_t *body;
 	int rc;
 
+	/* Read again before each send: a channel removed and added anew has a new URL. */
+	reload(c);
+	r = robot_find(c, m->chat_id, false);
 	if (r != NULL && r->in_flight)
 		return -1;      /* the sender sends one message per chat at a time */
 	if (r == NULL) {

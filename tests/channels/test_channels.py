@@ -15,7 +15,8 @@ minute of pacing takes a couple of seconds.
   wrong_secret  a DingTalk robot registered with the wrong secret: the fake
                 refuses the signature (310000), channel list shows the channel
                 failing with that error, the broadcast counts it failed, the
-                other channel still gets it
+                other channel still gets it; added again with the right secret
+                it works with the bot still running
   kill9         kill -9 of the bot in the middle of a fan-out to two robots,
                 restart: every message arrives, at most the one in flight per
                 robot twice, and no 130101 across the restart
@@ -226,6 +227,14 @@ def test_wrong_secret(env):
     _, out, _ = env.ctl("broadcast", "第二条")
     check(env.status(bid + 1)["chats"] == s["chats"] - 1,
           "the failing channel is skipped: %r" % out)
+    # Fixed by adding it again with the right secret, the running bot uses it at once.
+    env.ctl("channel", "remove", "dt")
+    env.add("dt", "dingtalk-robot", "dtok1", "SECdt1")
+    _, out, _ = env.ctl("broadcast", "第三条")
+    s = wait_until("the third broadcast", pending_zero(env, bid + 2))
+    check(s["failed"] == 0 and s["delivered"] == s["chats"], "delivered again: %r" % s)
+    check(any(e["code"] == 0 and e["id"] == "dtok1" for e in env.log()),
+          "the robot got the third broadcast")
 
 
 def test_kill9(env):
