@@ -191,6 +191,20 @@ def test_three(env):
     wait_until("the console's copy", lambda: "三个群的通知 <b>&" in env.console())
     _, out, _ = env.ctl("channel", "test", "wc")
     check("delivered" in out, "channel test with a bot running: %r" % out)
+    # A long broadcast (3,000 Chinese characters, 9,000 bytes) arrives whole in
+    # pieces each within the platform's size (WeCom: 4,096 bytes of Markdown).
+    lines = ["第%04d行:各单位按时完成任务,并汇报进度。" % i for i in range(150)]
+    seen = len(env.log())
+    _, out, _ = env.ctl("broadcast", "\n".join(lines))
+    bid = int(out.split()[1].rstrip(":"))
+    s = wait_until("the long broadcast", pending_zero(env, bid))
+    check(s["failed"] == 0, "the long broadcast failed somewhere: %r" % s)
+    new = env.log()[seen:]
+    check(all(e["code"] == 0 for e in new), "a piece was refused: %r" %
+          [e["code"] for e in new])
+    for kind in ("dingtalk", "wecom", "feishu"):
+        got = "".join(e["text"] for e in new if e["kind"] == kind)
+        check(all(ln in got for ln in lines), "%s got the whole text" % kind)
     secrets_not_logged(env, ["dtok1", "SECdt1", "wkey1", "fssec1", "/hook/fs1"])
 
 
