@@ -30,12 +30,18 @@ parse_units(struct cli *cli, const struct cli_command *cmd, const char *list,
 	while (*p != '\0') {
 		size_t len = strcspn(p, ",");
 		char *name = xstrndup(p, len);
+		ssize_t unit = -1;
 
-		if (len == 0 || (cli->plan != NULL && cli_find_unit(cli, name) < 0)) {
+		if (len == 0 || (cli->plan != NULL && (unit = cli_find_unit(cli, name)) < 0)) {
 			free(name);
 			if (len == 0)
 				return cli_usage_error(cmd, "--units: an empty unit name");
 			return CLI_FAILED;
+		}
+		if (unit >= 0) {
+			/* The plan's name, as messages carry it (the admin may type an alias). */
+			free(name);
+			name = xstrdup(cli->plan->units[unit].name);
 		}
 		c->units = xreallocarray(c->units, c->nunits + 1, sizeof(*c->units));
 		c->units[c->nunits++] = name;

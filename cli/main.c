@@ -48,11 +48,11 @@ const struct cli_command cli_commands[] = {
 	    "broadcast status [ID] [--json]",
 	    "announce to MQTT, every subscribed chat and the units' staff; delivery status" },
 	{ "channel", cmd_channel,
-	    "channel add NAME KIND --url-file FILE [--secret-file FILE] [--units A,B]\n"
-	    "            [--send broadcasts,reminders,digest]   (KIND: dingtalk-robot,\n"
-	    "            wecom-robot, feishu-bot; default --send broadcasts,reminders)\n"
+	    "channel add NAME KIND --url-file FILE [--secret-file FILE] [--units A,B] "
+	    "[--send broadcasts,reminders,digest]\n"
 	    "channel list\nchannel remove NAME\nchannel test NAME",
-	    "group robots (DingTalk, WeCom, Feishu) that receive broadcasts and reminders" },
+	    "group robots (KIND dingtalk-robot, wecom-robot, feishu-bot) that get broadcasts, "
+	    "reminders, the digest" },
 	{ NULL, NULL, NULL, NULL },
 };
 
