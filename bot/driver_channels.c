@@ -10,8 +10,9 @@
  * any 60 s, Feishu 100 in any 60 s and 5 in any 1 s, so their throttling is
  * never provoked (DingTalk blocks a robot for 10 minutes after an overrun).
  * Should it happen anyway (130101, 45009, 11232) that robot alone pauses; a
- * refused signature or key (310000, 19021, 93000) marks the channel failing
- * in the store (channel list, the admins' digest) and fails its queue; 5xx
+ * refused signature, key or token (310000, 19021, 93000, 300001, 19001)
+ * marks the channel failing in the store (channel list, the admins' digest)
+ * and fails its queue; 5xx
  * and resets are retried with backoff. CAMPAIGN_TEST_CHANNEL_WINDOW_MS
  * scales the 60 s windows (and the rest with them) for tests; each window
  * is kept a sixtieth longer than the platform's, a safety margin.
@@ -340,6 +341,8 @@ map_answer(struct robot *r, const struct http_result *h, struct send_result *out
 	case 310000:            /* DingTalk: signature, keyword or IP check failed */
 	case 19021:             /* Feishu: bad signature or timestamp */
 	case 93000:             /* WeCom: invalid webhook URL (the key) */
+	case 300001:            /* DingTalk: no such access_token */
+	case 19001:             /* Feishu: no such webhook (invalid access token) */
 		log_warnx("channels", "channel %s: the platform refused its credentials (%lld "
 		    "%.200s): marked failing", name, (long long)code, msg);
 		channels_set_failing(c->store, name, code, msg, clock_now());

@@ -6,7 +6,8 @@ minute of pacing takes a couple of seconds.
 
   three         a broadcast to one unit reaches a DingTalk, a WeCom and a Feishu
                 channel (each signed as its service checks) and the console
-                chat; a channel limited to another unit and one that only
+                chat (Feishu's after two 502s, retried); a channel limited
+                to another unit and one that only
                 wants the digest get nothing; broadcast status
                 counts the channels with the chat; channel test with a bot
                 running reports the delivery
@@ -186,8 +187,11 @@ def test_three(env):
     got = [(e["kind"], e["id"]) for e in env.log() if e["code"] == 0]
     check(sorted(got) == [("dingtalk", "dtok1"), ("feishu", "fs1"), ("wecom", "wkey1")],
           "each channel once, the other units' channel never: %r" % got)
+    check([e["code"] for e in env.log() if e["kind"] == "feishu"] == [502, 502, 0],
+          "Feishu's two 502s were retried: %r" % env.log())
     for e in env.log():
-        check("三个群的通知 <b>&" in (e["text"] or ""), "the text as typed: %r" % e)
+        check(e["code"] == 502 or "三个群的通知 <b>&" in (e["text"] or ""),
+              "the text as typed: %r" % e)
     wait_until("the console's copy", lambda: "三个群的通知 <b>&" in env.console())
     _, out, _ = env.ctl("channel", "test", "wc")
     check("delivered" in out, "channel test with a bot running: %r" % out)
@@ -275,7 +279,7 @@ def test_kill9(env):
 TESTS = {
     "three": ([{"kind": "dingtalk", "id": "dtok1", "secret": "SECdt1"},
                {"kind": "wecom", "id": "wkey1"},
-               {"kind": "feishu", "id": "fs1", "secret": "fssec1"},
+               {"kind": "feishu", "id": "fs1", "secret": "fssec1", "fail_5xx": 2},
                {"kind": "dingtalk", "id": "dtok2", "secret": "SECdt2"},
                {"kind": "wecom", "id": "wkey2"}], test_three),
     "burst": ([{"kind": "dingtalk", "id": "dtok1", "secret": "SECdt1"}], test_burst),
