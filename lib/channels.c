@@ -138,7 +138,8 @@ channels_url_check(enum channel_kind kind, const char *url, char *err, size_t er
 			return -1;
 		}
 	}
-	local = strncmp(host, "127.0.0.1", 9) == 0 || strncmp(host, "localhost", 9) == 0;
+	local = (strncmp(host, "127.0.0.1", 9) == 0 && (host[9] == '\0' || host[9] == ':')) ||
+	    (strncmp(host, "localhost", 9) == 0 && (host[9] == '\0' || host[9] == ':'));
 	if (strncasecmp(url, "https://", 8) != 0 && !(local && strncasecmp(url, "http://", 7) ==
 	    0)) {
 		snprintf(err, errlen, "the URL must start with https://");
