@@ -349,6 +349,8 @@ lock_platform(struct bot_platform *p, const char *db)
 		p->lock_fd = lockfile_acquire(path, err, sizeof(err));
 		free(path);
 		if (p->lock_fd < 0) {
+			if (registry_implicit(p->name))
+				return -1;
 			log_error("bot", "another campaign-bot already serves %s for %s (%s)",
 			    p->name, db, err);
 			return -1;
@@ -375,8 +377,18 @@ bot_open_platforms(struct bot *b, const char *db, const struct driver_args *a)
 			.sent = host_sent, .kick = host_kick, .input_closed = host_input_closed,
 			.fatal = host_fatal,
 		};
-		if (lock_platform(p, db) < 0)
-			return -1;
+		if (lock_platform(p, db) < 0) {
+			if (!registry_implicit(p->name))
+				return -1;
+			/* Another daemon on this database serves the channels: fine. */
+			log_info("bot", "the %s platform is served by the other campaign-bot",
+			    p->name);
+			free(p->name);
+			memmove(p, p + 1, (b->nplatforms - i - 1) * sizeof(*p));
+			b->nplatforms--;
+			i--;
+			continue;
+		}
 		p->driver = registry_open(p->name, &p->host, b->cfg, a, err, sizeof(err));
 		if (p->driver == NULL) {
 			log_error("bot", "%s", err);

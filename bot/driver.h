@@ -28,7 +28,9 @@
  *   ops->max_unit (UTF-16 units or bytes; 0 = no limit). Each piece comes
  *   with the format it is in (plain after the platform refused the
  *   formatting, SEND_BAD_MARKUP). d->limits gives the platform's rate
- *   limits, which the host's pacer keeps for all sends.
+ *   limits, which the host's pacer keeps for all sends; ops->chat_pace, when
+ *   a chat has a quota of its own (each webhook robot), gives that chat's
+ *   sliding windows, and a result with chat_only pauses that chat alone.
  * - Errors. A send result says what happened in the host's terms (ok, pause
  *   everything for N ms, transient, the chat is gone, the chat moved, the
  *   markup was refused, rejected for good). Receiving errors are the
@@ -78,6 +80,7 @@ enum send_status {
 
 struct send_result {
 	enum send_status status;
+	bool chat_only;         /* RETRY_AFTER, TRANSIENT: pause this chat alone (a webhook robot) */
 	int64_t retry_after_ms;
 	const char *new_chat_id;
 	const char *detail;     /* for logs and the delivery's error column */
@@ -89,7 +92,16 @@ struct pace_limits {
 	int group_window_ms;    /* ... in any window of this length to one group; 0: none */
 	int global_max;         /* at most global_max messages ... */
 	int global_window_ms;   /* ... in any window of this length overall; 0: none */
+	int chat_window_ms;     /* the longest window ops->chat_pace gives; 0: none */
 };
+
+/* A sliding window one chat keeps on its own (a webhook robot's quota). */
+struct pace_window {
+	int max;                /* at most max messages ... */
+	int window_ms;          /* ... in any window of this length */
+};
+
+#define PACE_CHAT_WINDOWS 2
 
 /* What the daemon gives a driver. */
 struct driver_host {
@@ -123,6 +135,8 @@ struct driver_ops {
 	bool (*serving)(struct driver *d);
 	/* Whether this instance delivers to chat_id (NULL: every chat of the platform). */
 	bool (*owns)(struct driver *d, const char *chat_id);
+	/* Optional: the chat's own windows (at most PACE_CHAT_WINDOWS); their count. */
+	size_t (*chat_pace)(struct driver *d, const char *chat_id, struct pace_window *w);
 	void (*free)(struct driver *d);
 };
 

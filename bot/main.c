@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "bot.h"
+#include "campaign/channels.h"
 #include "campaign/clock.h"
 #include "campaign/log.h"
 #include "campaign/version.h"
@@ -107,7 +108,16 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
-/* The drivers to run: --console or --telegram alone, else [chat] drivers. */
+static bool
+has_platform(const struct bot *b, const char *name)
+{
+	for (size_t i = 0; i < b->nplatforms; i++)
+		if (strcmp(b->platforms[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* The drivers to run: --console or --telegram alone, else [chat] drivers; and the channels. */
 static int
 pick_drivers(const struct options *o, const struct cfg *cfg, struct bot *b)
 {
@@ -118,6 +128,9 @@ pick_drivers(const struct options *o, const struct cfg *cfg, struct bot *b)
 	else
 		for (size_t i = 0; i < cfg->chat.ndrivers; i++)
 			bot_add_platform(b, cfg->chat.drivers[i]);
+	/* The group robots (campaignctl channel add) need no config entry. */
+	if (!has_platform(b, CHANNEL_PLATFORM))
+		bot_add_platform(b, CHANNEL_PLATFORM);
 	for (size_t i = 0; i < b->nplatforms; i++) {
 		if (registry_check(b->platforms[i].name, cfg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "campaign-bot: %s\n", err);
@@ -130,16 +143,18 @@ pick_drivers(const struct options *o, const struct cfg *cfg, struct bot *b)
 static bool
 has_console(const struct bot *b)
 {
-	for (size_t i = 0; i < b->nplatforms; i++)
-		if (strcmp(b->platforms[i].name, "console") == 0)
-			return true;
-	return false;
+	return has_platform(b, "console");
 }
 
+/* The console is the only chat platform (the implicit channels aside). */
 static bool
 console_only(const struct bot *b)
 {
-	return b->nplatforms == 1 && has_console(b);
+	size_t chats = 0;
+
+	for (size_t i = 0; i < b->nplatforms; i++)
+		chats += !registry_implicit(b->platforms[i].name);
+	return chats == 1 && has_console(b);
 }
 
 int
@@ -200,7 +215,7 @@ main(int argc, char **argv)
 	if (bot_init(&b) < 0)
 		goto out;
 	args = (struct driver_args){ .console_user = o.as != NULL ? o.as : CONSOLE_USER,
-		.console_admin = o.as == NULL };
+		.console_admin = o.as == NULL, .store = b.store };
 	if (bot_open_platforms(&b, db, &args) < 0)
 		goto out;
 	rc = bot_run(&b);

@@ -12,11 +12,21 @@
 
 #include "campaign/xmalloc.h"
 
+/* A chat's own sliding window: a ring of its last max send times. */
+struct chat_window {
+	struct pace_window lim;
+	int64_t *ring;
+	size_t head, count;
+};
+
 struct chat_pace {
 	char *id;               /* NULL: empty slot */
 	int64_t last;
 	int64_t *ring;          /* group send times, group_max slots; NULL for private chats */
 	size_t head, count;
+	struct chat_window win[PACE_CHAT_WINDOWS];
+	size_t nwin;
+	int64_t paused_until;
 };
 
 struct pacer {
@@ -53,8 +63,18 @@ pacer_new(const struct pace_limits *limits)
 }
 
 static void
+clear_windows(struct chat_pace *c)
+{
+	for (size_t i = 0; i < c->nwin; i++)
+		free(c->win[i].ring);
+	memset(c->win, 0, sizeof(c->win));
+	c->nwin = 0;
+}
+
+static void
 clear_slot(struct chat_pace *c)
 {
+	clear_windows(c);
 	free(c->id);
 	free(c->ring);
 	memset(c, 0, sizeof(*c));
@@ -93,7 +113,10 @@ live(const struct pacer *p, const struct chat_pace *c)
 
 	if (c->ring != NULL && p->lim.group_window_ms + PACER_MARGIN_MS > span)
 		span = p->lim.group_window_ms + PACER_MARGIN_MS;
-	return c->last + span > p->now;
+	for (size_t i = 0; i < c->nwin; i++)
+		if (c->win[i].lim.window_ms + PACER_MARGIN_MS > span)
+			span = c->win[i].lim.window_ms + PACER_MARGIN_MS;
+	return c->last + span > p->now || c->paused_until > p->now;
 }
 
 /* Rebuilds the table without stale entries, growing it if it stays full. */
@@ -165,7 +188,70 @@ pacer_ready_at(struct pacer *p, const char *chat_id, bool group, int64_t now)
 		t = max64(t, c->last + p->lim.per_chat_ms + PACER_MARGIN_MS);
 	if (group && c->ring != NULL && c->count == (size_t)p->lim.group_max)
 		t = max64(t, c->ring[c->head] + p->lim.group_window_ms + PACER_MARGIN_MS);
-	return t;
+	for (size_t i = 0; i < c->nwin; i++) {
+		const struct chat_window *w = &c->win[i];
+
+		if (w->count == (size_t)w->lim.max)
+			t = max64(t, w->ring[w->head] + w->lim.window_ms + PACER_MARGIN_MS);
+	}
+	return max64(t, c->paused_until);
+}
+
+/* Pushes now into a ring of max slots. */
+static void
+ring_push(int64_t *ring, size_t max, size_t *head, size_t *count, int64_t now)
+{
+	if (*count < max) {
+		ring[(*head + *count) % max] = now;
+		(*count)++;
+	} else {
+		ring[*head] = now;
+		*head = (*head + 1) % max;
+	}
+}
+
+static struct chat_pace *
+find_or_insert(struct pacer *p, const char *chat_id)
+{
+	struct chat_pace *c = find(p, chat_id);
+
+	return c != NULL ? c : insert(p, chat_id);
+}
+
+void
+pacer_chat_windows(struct pacer *p, const char *chat_id, const struct pace_window *w,
+    size_t n)
+{
+	struct chat_pace *c = find(p, chat_id);
+	bool same;
+
+	if (n > PACE_CHAT_WINDOWS)
+		n = PACE_CHAT_WINDOWS;
+	if (c == NULL && n == 0)
+		return;
+	if (c == NULL)
+		c = insert(p, chat_id);
+	same = c->nwin == n;
+	for (size_t i = 0; i < n && same; i++)
+		same = c->win[i].lim.max == w[i].max && c->win[i].lim.window_ms == w[i].window_ms;
+	if (same)
+		return;
+	clear_windows(c);
+	for (size_t i = 0; i < n; i++) {
+		if (w[i].max <= 0 || w[i].window_ms <= 0)
+			continue;
+		c->win[c->nwin].lim = w[i];
+		c->win[c->nwin].ring = xcalloc((size_t)w[i].max, sizeof(int64_t));
+		c->nwin++;
+	}
+}
+
+void
+pacer_pause_chat(struct pacer *p, const char *chat_id, int64_t until)
+{
+	struct chat_pace *c = find_or_insert(p, chat_id);
+
+	c->paused_until = max64(c->paused_until, until);
 }
 
 void
@@ -185,12 +271,15 @@ pacer_record(struct pacer *p, const char *chat_id, bool group, int64_t now)
 			p->ghead = (p->ghead + 1) % max;
 		}
 	}
-	if (p->lim.per_chat_ms == 0 && (p->lim.group_max == 0 || !group))
-		return;
 	c = find(p, chat_id);
+	if (c == NULL && p->lim.per_chat_ms == 0 && (p->lim.group_max == 0 || !group))
+		return;
 	if (c == NULL)
 		c = insert(p, chat_id);
 	c->last = now;
+	for (size_t i = 0; i < c->nwin; i++)
+		ring_push(c->win[i].ring, (size_t)c->win[i].lim.max, &c->win[i].head,
+		    &c->win[i].count, now);
 	if (!group || p->lim.group_max <= 0 || p->lim.group_window_ms <= 0)
 		return;
 	if (c->ring == NULL)

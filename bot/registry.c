@@ -11,6 +11,8 @@
 
 #include "campaign/credentials.h"
 #include "campaign/xmalloc.h"
+#include "campaign/channels.h"
+#include "driver_channels.h"
 #include "driver_console.h"
 #include "driver_dingtalk.h"
 #include "driver_telegram.h"
@@ -19,6 +21,7 @@
 struct driver_entry {
 	const char *name;
 	bool exclusive;
+	bool implicit;          /* always runs; one daemon per database serves it */
 	/* The secret (owned), or NULL with err; NULL function: needs none. */
 	char *(*secret)(const struct cfg *cfg, char *err, size_t errlen);
 	struct driver *(*open)(const struct driver_host *host, const struct cfg *cfg,
@@ -106,11 +109,21 @@ open_wecom(const struct driver_host *host, const struct cfg *cfg,
 	return driver_wecom_new(host, cfg, secret);
 }
 
+static struct driver *
+open_channels(const struct driver_host *host, const struct cfg *cfg,
+    const struct driver_args *a, const char *secret)
+{
+	(void)cfg;
+	(void)secret;
+	return driver_channels_new(host, a->store);
+}
+
 static const struct driver_entry entries[] = {
-	{ "console", false, NULL, open_console },
-	{ "telegram", true, telegram_token, open_telegram },
-	{ "dingtalk", true, dingtalk_secret, open_dingtalk },
-	{ "wecom", true, wecom_secret, open_wecom },
+	{ "console", false, false, NULL, open_console },
+	{ "telegram", true, false, telegram_token, open_telegram },
+	{ "dingtalk", true, false, dingtalk_secret, open_dingtalk },
+	{ "wecom", true, false, wecom_secret, open_wecom },
+	{ CHANNEL_PLATFORM, true, true, NULL, open_channels },
 };
 
 static const struct driver_entry *
@@ -126,6 +139,14 @@ bool
 registry_known(const char *name)
 {
 	return find(name) != NULL;
+}
+
+bool
+registry_implicit(const char *name)
+{
+	const struct driver_entry *e = find(name);
+
+	return e != NULL && e->implicit;
 }
 
 bool

@@ -59,6 +59,29 @@ struct sender {
 
 static void pass(void *arg);
 
+/* A chat with a quota of its own (a webhook robot): its windows, before the pacer looks. */
+static void
+chat_windows(struct sender *s, const char *chat_id)
+{
+	struct pace_window w[PACE_CHAT_WINDOWS];
+	size_t n;
+
+	if (s->driver->ops->chat_pace == NULL)
+		return;
+	n = s->driver->ops->chat_pace(s->driver, chat_id, w);
+	pacer_chat_windows(s->pacer, chat_id, w, n);
+}
+
+/* True if r[i]'s chat appears again after i (its extra count goes with the last one). */
+static bool
+again_later(const struct sent_recently *r, size_t n, size_t i)
+{
+	for (size_t j = i + 1; j < n; j++)
+		if (strcmp(r[j].chat_id, r[i].chat_id) == 0)
+			return true;
+	return false;
+}
+
 /*
  * A restarted sender must not forget what its predecessor sent a moment ago:
  * the sends of the last minute (recorded to the second) are fed to the pacer
@@ -74,16 +97,26 @@ remember(struct sender *s, const struct pace_limits *lim)
 	int64_t span = lim->group_window_ms > lim->global_window_ms ? lim->group_window_ms :
 	    lim->global_window_ms;
 
-	if (lim->per_chat_ms == 0 && lim->global_max == 0 && lim->group_max == 0)
+	if (lim->chat_window_ms > span)
+		span = lim->chat_window_ms;
+	if (lim->per_chat_ms == 0 && lim->global_max == 0 && lim->group_max == 0 &&
+	    lim->chat_window_ms == 0)
 		return;
 	if (outbox_sent_since(s->store, s->driver->ops->name, (real - span) / 1000 - 1, &r,
 	    &n) < 0)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		int64_t at = now - (real - (r[i].sent_at * 1000 + 999));
+		bool group = strcmp(r[i].chat_kind, CHAT_PRIVATE) != 0;
 
-		pacer_record(s->pacer, r[i].chat_id, strcmp(r[i].chat_kind, CHAT_PRIVATE) != 0,
-		    at < now ? at : now);
+		chat_windows(s, r[i].chat_id);
+		pacer_record(s->pacer, r[i].chat_id, group, at < now ? at : now);
+		/*
+		 * A chat with its own quota counts the message that may have been in
+		 * flight at the crash (delivered, never recorded) as sent now.
+		 */
+		if (lim->chat_window_ms > 0 && !again_later(r, n, i))
+			pacer_record(s->pacer, r[i].chat_id, group, now);
 	}
 	sent_recently_free(r, n);
 	pacer_pause(s->pacer, now + lim->global_window_ms + PACER_MARGIN_MS);
@@ -301,7 +334,10 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 static int64_t
 ready_time(struct sender *s, const struct delivery *d, int64_t now, int64_t real_now)
 {
-	int64_t t = pacer_ready_at(s->pacer, d->chat_id, is_group(d), now);
+	int64_t t;
+
+	chat_windows(s, d->chat_id);
+	t = pacer_ready_at(s->pacer, d->chat_id, is_group(d), now);
 
 	if (d->not_before > real_now && now + (d->not_before - real_now) > t)
 		t = now + (d->not_before - real_now);
@@ -459,14 +495,25 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 		break;
 	case SEND_RETRY_AFTER:
 		wait = r->retry_after_ms + RETRY_AFTER_MARGIN_MS;
+		if (r->chat_only) {
+			pacer_pause_chat(s->pacer, f.chat_id, now + wait);
+			log_warnx("sender", "%s rate limit of %s: paused for %.1f s (delivery %lld)",
+			    platform, f.chat_id, (double)wait / 1000.0, (long long)id);
+			break;
+		}
 		pacer_pause(s->pacer, now + wait);
 		log_warnx("sender", "%s rate limit: every send paused for %.1f s (delivery %lld)",
 		    platform, (double)wait / 1000.0, (long long)id);
 		break;
 	case SEND_TRANSIENT:
-		s->failures++;
-		wait = backoff_ms(s->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
-		pacer_pause(s->pacer, now + wait);
+		if (r->chat_only) {
+			wait = backoff_ms(f.attempts + 1, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
+			pacer_pause_chat(s->pacer, f.chat_id, now + wait);
+		} else {
+			s->failures++;
+			wait = backoff_ms(s->failures, BACKOFF_FIRST_MS, BACKOFF_MAX_MS);
+			pacer_pause(s->pacer, now + wait);
+		}
 		if (f.attempts + 1 >= GIVE_UP_ATTEMPTS) {
 			log_warnx("sender", "delivery %lld to %s: giving up after %d attempts (%s)",
 			    (long long)id, f.chat_id, f.attempts + 1, r->detail);

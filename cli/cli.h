@@ -81,6 +81,7 @@ int cmd_check(struct cli *cli, int argc, char **argv);
 int cmd_doctor(struct cli *cli, int argc, char **argv);
 int cmd_submissions(struct cli *cli, int argc, char **argv);
 int cmd_bulletin(struct cli *cli, int argc, char **argv);
+int cmd_channel(struct cli *cli, int argc, char **argv);
 
 extern const struct cli_command cli_commands[];
 const struct cli_command *cli_command_get(const char *name);

@@ -69,6 +69,12 @@ const struct cli_command cli_commands[] = {
 	{ "bulletin", cmd_bulletin,
 	    "bulletin [--date YYYY-MM-DD] -o 通报.docx [--pdf 通报.pdf] [--text]",
 	    "the office's bulletin (通报) as of a day: .docx to edit, PDF to preview" },
+	{ "channel", cmd_channel,
+	    "channel add NAME KIND --url-file FILE [--secret-file FILE] [--units A,B] "
+	    "[--send broadcasts,reminders,digest]\n"
+	    "channel list\nchannel remove NAME\nchannel test NAME",
+	    "group robots (KIND dingtalk-robot, wecom-robot, feishu-bot) that get broadcasts, "
+	    "reminders, the digest" },
 	{ NULL, NULL, NULL, NULL },
 };
 

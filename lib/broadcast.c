@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "campaign/buf.h"
+#include "campaign/channels.h"
 #include "campaign/chats.h"
 #include "campaign/clock.h"
 #include "campaign/events.h"
@@ -171,7 +172,33 @@ finish_row(struct store *s, int64_t id, int64_t event_id, size_t chats)
 	return store_step_done(s, st, "finish broadcast");
 }
 
-/* One delivery per target chat; the count queued, or -1. */
+/* The channels (group robots) that want broadcasts to these units: queued + theirs, or -1. */
+static int64_t
+to_channels(struct store *s, const struct plan *plan, const struct broadcast_request *rq,
+    int64_t id, const char *message, time_t now, time_t expires, int64_t queued)
+{
+	char **units = xcalloc(rq->nunits + 1, sizeof(*units)), **names = NULL;
+	size_t nnames = 0;
+
+	for (size_t i = 0; i < rq->nunits; i++)
+		units[i] = plan->units[rq->units[i]].name;
+	if (channels_wanting(s, CHANNEL_BROADCASTS, units, rq->nunits, &names, &nnames) < 0)
+		queued = -1;
+	for (size_t i = 0; i < nnames && queued >= 0; i++) {
+		struct outbox_item it = {
+			.platform = CHANNEL_PLATFORM, .chat_id = names[i],
+			.kind = OUTBOX_BROADCAST, .ref = id, .text = message,
+			.expires_at = expires,
+		};
+
+		queued = outbox_enqueue(s, &it, now) < 0 ? -1 : queued + 1;
+	}
+	channels_names_free(names, nnames);
+	free(units);
+	return queued;
+}
+
+/* One delivery per target chat and channel; the count queued, or -1. */
 static int64_t
 fan_out(struct store *s, const struct plan *plan, const struct broadcast_request *rq,
     int64_t id, const char *message, time_t now, time_t expires)
@@ -202,6 +229,9 @@ fan_out(struct store *s, const struct plan *plan, const struct broadcast_request
 		}
 		queued++;
 	}
+	if (queued >= 0 && (queued = to_channels(s, plan, rq, id, message, now, expires,
+	    queued)) < 0)
+		goto out;
 out:
 	chat_refs_free(targets, ntargets);
 	free(ids);

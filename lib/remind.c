@@ -14,6 +14,7 @@
 
 #include "campaign/buf.h"
 #include "campaign/caldate.h"
+#include "campaign/channels.h"
 #include "campaign/chats.h"
 #include "campaign/clock.h"
 #include "campaign/events.h"
@@ -341,6 +342,53 @@ out:
 	return rc;
 }
 
+/* Appends a chat ref {platform, id} (copied) to refs. */
+static void
+ref_add(struct chat_ref **refs, size_t *n, const char *platform, const char *id)
+{
+	*refs = xreallocarray(*refs, *n + 1, sizeof(**refs));
+	(*refs)[*n].platform = xstrdup(platform);
+	(*refs)[(*n)++].chat_id = xstrdup(id);
+}
+
+/*
+ * The channels (group robots) that want reminders get one list per task:
+ * the units of the group their filter lets through. The count queued, or -1.
+ */
+static int64_t
+send_channels(struct tick *k, const struct reminder *group, size_t n, const char *prefix)
+{
+	struct channel *c = NULL;
+	struct reminder *mine = xcalloc(n, sizeof(*mine));
+	char platform[] = CHANNEL_PLATFORM;
+	size_t nc = 0;
+	int64_t queued = 0;
+
+	if (channels_list(k->store, &c, &nc) < 0)
+		queued = -1;
+	for (size_t i = 0; i < nc && queued >= 0; i++) {
+		struct chat_ref ref = { .platform = platform, .chat_id = c[i].name };
+		size_t m = 0;
+		char *text;
+		int64_t q;
+
+		if (c[i].failing || (c[i].sends & CHANNEL_REMINDERS) == 0)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (channels_has_unit(&c[i], k->plan->units[group[j].unit].name))
+				mine[m++] = group[j];
+		if (m == 0)
+			continue;
+		text = task_message(k, mine, m);
+		q = send_all(k, &ref, 1, text, prefix);
+		free(text);
+		queued = q < 0 ? -1 : queued + q;
+	}
+	channels_free(c, nc);
+	free(mine);
+	return queued;
+}
+
 /* One task's reminders (same kind and day for every unit), in one transaction. */
 static int
 send_task(struct tick *k, const struct reminder *group, size_t n)
@@ -372,7 +420,8 @@ send_task(struct tick *k, const struct reminder *group, size_t n)
 		text = task_message(k, group, n);
 		prefix = xasprintf("reminder:%s:*:%s:%d", t->id, group[0].kind,
 		    (int)group[0].date);
-		if ((queued = send_all(k, others, nothers, text, prefix)) < 0)
+		if ((queued = send_all(k, others, nothers, text, prefix)) < 0 ||
+		    send_channels(k, group, n, prefix) < 0)
 			goto out;
 	}
 	if (store_commit(k->store) < 0)
@@ -420,6 +469,47 @@ admin_chats(struct tick *k, struct chat_ref **out, size_t *n)
 	return rc;
 }
 
+/* The channels that want the admins' digest, added to refs. */
+static int
+digest_channels(struct tick *k, struct chat_ref **refs, size_t *n)
+{
+	char **names;
+	size_t nnames;
+
+	if (channels_wanting(k->store, CHANNEL_DIGEST, NULL, 0, &names, &nnames) < 0)
+		return -1;
+	for (size_t i = 0; i < nnames; i++)
+		ref_add(refs, n, CHANNEL_PLATFORM, names[i]);
+	channels_names_free(names, nnames);
+	return 0;
+}
+
+/* The digest names every failing channel, so an admin learns a robot stopped working. */
+static void
+failing_channels(struct tick *k, char **text)
+{
+	struct channel *c;
+	size_t n;
+	struct buf b;
+
+	if (channels_list(k->store, &c, &n) < 0)
+		return;
+	buf_init(&b, OUTBOX_TEXT_MAX);
+	buf_puts(&b, *text);
+	for (size_t i = 0; i < n; i++) {
+		if (!c[i].failing)
+			continue;
+		buf_puts(&b, "\n⚠️ 群机器人 ");
+		markup_escape(&b, c[i].name);
+		buf_printf(&b, " 发送失败(%lld ", (long long)c[i].error_code);
+		markup_escape(&b, c[i].error != NULL ? c[i].error : "");
+		buf_puts(&b, "),请核对其 Webhook 地址和密钥后用 campaignctl channel add 重新添加。");
+	}
+	free(*text);
+	*text = buf_steal(&b);
+	channels_free(c, n);
+}
+
 static int
 send_escalations(struct tick *k)
 {
@@ -435,7 +525,7 @@ send_escalations(struct tick *k)
 		rc = 0;
 		goto out;
 	}
-	if (admin_chats(k, &admins, &nadmins) < 0)
+	if (admin_chats(k, &admins, &nadmins) < 0 || digest_channels(k, &admins, &nadmins) < 0)
 		goto out;
 	if (nadmins == 0) {
 		/* Not recorded: an admin who writes to the bot later today still gets it. */
@@ -450,6 +540,7 @@ send_escalations(struct tick *k)
 		int64_t queued;
 
 		text = escalation_message(k, e, n);
+		failing_channels(k, &text);
 		prefix = xasprintf("escalation:%d", (int)day);
 		if ((queued = send_all(k, admins, nadmins, text, prefix)) < 0 ||
 		    finish_key(k, "", 0, "escalation", day, 0, (size_t)queued) < 0)

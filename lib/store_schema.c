@@ -277,12 +277,35 @@ static const char *const migration_v5 =
     "  created_at INTEGER NOT NULL,"
     "  UNIQUE(platform, chat_id, message_id));";
 
+/*
+ * v6: group robots as send-only channels (campaignctl channel). The webhook
+ * URL and the signing secret are stored here: the database is created 0600
+ * and only the daemon that delivers needs them, so this is the simple, sound
+ * place (no second secrets file to keep in step). They are never printed or
+ * logged: campaignctl shows the URL's host and last four characters only.
+ * A channel's deliveries are chats of platform 'channel' (chat_id = name).
+ */
+static const char *const migration_v6 =
+    "CREATE TABLE channels("
+    "  name TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK(kind IN ('dingtalk-robot', 'wecom-robot', 'feishu-bot')),"
+    "  url TEXT NOT NULL,"                /* secret: carries the token or key */
+    "  secret TEXT,"                      /* secret: the signing key; NULL: unsigned */
+    "  units TEXT,"                       /* JSON array of unit names; NULL: every unit */
+    "  sends INTEGER NOT NULL,"           /* bits: 1 broadcasts, 2 reminders, 4 digest */
+    "  failing INTEGER NOT NULL DEFAULT 0,"
+    "  error_code INTEGER,"               /* the platform's last error (failing) */
+    "  error TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL) WITHOUT ROWID;";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
 	migration_v3,
 	migration_v4,
 	migration_v5,
+	migration_v6,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

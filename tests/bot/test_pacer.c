@@ -44,6 +44,57 @@ per_group(void **state)
 	pacer_free(p);
 }
 
+/*
+ * A chat with windows of its own (a Feishu robot: 100 a minute, 5 a second),
+ * on a platform without limits: the sixth message in a second waits for the
+ * first to leave it, another chat does not, and a pause of one chat holds
+ * only that chat.
+ */
+static void
+chat_windows(void **state)
+{
+	static const struct pace_limits none = { .chat_window_ms = 60000 };
+	static const struct pace_window feishu[] = { { 100, 60000 }, { 5, 1000 } };
+	struct pacer *p = pacer_new(&none);
+
+	(void)state;
+	pacer_chat_windows(p, "fs", feishu, 2);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(pacer_ready_at(p, "fs", false, 100 + i), 100 + i);
+		pacer_record(p, "fs", false, 100 + i);
+	}
+	assert_int_equal(pacer_ready_at(p, "fs", false, 105), 1100 + PACER_MARGIN_MS);
+	/* Setting the same windows again keeps what was recorded. */
+	pacer_chat_windows(p, "fs", feishu, 2);
+	assert_int_equal(pacer_ready_at(p, "fs", false, 105), 1100 + PACER_MARGIN_MS);
+	assert_int_equal(pacer_ready_at(p, "other", false, 105), 105);
+	pacer_pause_chat(p, "other", 9000);
+	assert_int_equal(pacer_ready_at(p, "other", false, 106), 9000);
+	assert_int_equal(pacer_ready_at(p, "third", false, 106), 106);
+	pacer_free(p);
+}
+
+/* Twenty in any minute (a DingTalk or WeCom robot): the 21st waits out the minute. */
+static void
+chat_window_minute(void **state)
+{
+	static const struct pace_limits none = { .chat_window_ms = 60000 };
+	static const struct pace_window dingtalk[] = { { 20, 60000 } };
+	struct pacer *p = pacer_new(&none);
+	int64_t t = 0;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		pacer_chat_windows(p, "dt", dingtalk, 1);
+		t = pacer_ready_at(p, "dt", false, t);
+		pacer_record(p, "dt", false, t);
+	}
+	assert_int_equal(t, 0);
+	pacer_chat_windows(p, "dt", dingtalk, 1);
+	assert_int_equal(pacer_ready_at(p, "dt", false, t), 60000 + PACER_MARGIN_MS);
+	pacer_free(p);
+}
+
 static void
 global(void **state)
 {
@@ -99,6 +150,8 @@ main(void)
 		cmocka_unit_test(per_chat),
 		cmocka_unit_test(per_group),
 		cmocka_unit_test(global),
+		cmocka_unit_test(chat_windows),
+		cmocka_unit_test(chat_window_minute),
 		cmocka_unit_test(pause_all),
 		cmocka_unit_test(many_chats),
 	};

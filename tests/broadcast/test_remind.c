@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "campaign/caldate.h"
+#include "campaign/channels.h"
 #include "campaign/chats.h"
 #include "campaign/clock.h"
 #include "campaign/events.h"
@@ -344,12 +345,64 @@ no_plan_nothing_due(void **state)
 	store_close(empty);
 }
 
+static void
+add_channel(struct fixture *f, const char *name, unsigned sends, const char *unit)
+{
+	char *units[1] = { (char *)(uintptr_t)unit };
+	struct channel c = { .name = (char *)(uintptr_t)name, .kind = CHANNEL_WECOM,
+		.url = (char *)(uintptr_t)"https://h/cgi-bin/webhook/send?key=k", .sends = sends,
+		.units = unit != NULL ? units : NULL, .nunits = unit != NULL };
+	char err[256];
+
+	assert_int_equal(channels_add(f->db->store, &c, 1, err, sizeof(err)), 0);
+}
+
+/*
+ * Group robots: one list per task for the channel's units (none when no
+ * unit of it is late), the digest to those that want it, nothing to a
+ * failing one, which the digest names.
+ */
+static void
+channels_get_their_units(void **state)
+{
+	struct fixture *f = *state;
+	char texts[32768];
+	const char *ops;
+
+	people(f);
+	add_channel(f, "ops", CHANNEL_REMINDERS, "市扶贫办");
+	add_channel(f, "all", CHANNEL_REMINDERS | CHANNEL_BROADCASTS, NULL);
+	add_channel(f, "dig", CHANNEL_DIGEST, NULL);
+	add_channel(f, "bad", CHANNEL_REMINDERS | CHANNEL_DIGEST, NULL);
+	assert_int_equal(channels_set_failing(f->db->store, "bad", 310000, "sign not match", 1),
+	    0);
+	step(f, local(10, 4, 10, 0),
+	    "-500 2.5 list\n"
+	    "-500 2.6 list\n"
+	    "101 2.5 unit\n"
+	    "101 2.6 list\n"
+	    "102 2.6 unit\n"
+	    "900 escalation\n"
+	    "all 2.5 list\n"
+	    "all 2.6 list\n"
+	    "dig escalation\n"
+	    "ops 2.5 list\n", 7, texts, sizeof(texts));
+	assert_int_equal(count(f, "SELECT count(*) FROM deliveries WHERE platform = 'channel' "
+	    "AND chat_id = 'bad'"), 0);
+	/* ops's list names its own unit only. */
+	ops = strstr(texts, "尚未完成的单位:市扶贫办(");
+	assert_non_null(ops);
+	assert_true(strstr(ops, "、") == NULL || strstr(ops, "、") > ops + strcspn(ops, "\n"));
+	assert_non_null(strstr(texts, "群机器人 bad 发送失败(310000 sign not match)"));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(through_the_campaign, setup, teardown),
 		cmocka_unit_test_setup_teardown(digest_waits_for_an_admin, setup, teardown),
+		cmocka_unit_test_setup_teardown(channels_get_their_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(no_plan_nothing_due, setup, teardown),
 	};
 
