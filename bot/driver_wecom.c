@@ -351,8 +351,8 @@ on_answer(struct wecom *w, const json_t *f, const char *req_id)
 			snprintf(msg, sizeof(msg), "WeCom refused the robot's credentials (errcode "
 			    "%lld %.80s): check [wecom] bot_id and the secret", (long long)errcode,
 			    jstr(f, "errmsg") != NULL ? jstr(f, "errmsg") : "");
+			/* The daemon stops; the connection goes with the driver's stop. */
 			w->state = WC_STOPPED;
-			ws_link_drop(w->link);
 			w->drv.host->fatal(w->drv.host->ctx, msg);
 		} else {
 			log_warnx("wecom", "subscribe refused (errcode %lld); retrying",
@@ -476,7 +476,7 @@ tick(void *arg)
 	if (w->cur.active && now > w->cur.deadline)
 		finish_send(w, SEND_TRANSIENT, 0, "no answer from WeCom");
 	if (w->state != WC_STOPPED)
-		loop_timer_after(w->tick, 1000);
+		loop_timer_after(w->tick, w->ping_ms < 2000 ? w->ping_ms / 2 : 1000);
 }
 
 /* ---- driver ops ---- */

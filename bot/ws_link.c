@@ -26,6 +26,7 @@ struct ws_link {
 	bool open;
 	bool closed;            /* ws reported closed(): free after the call */
 	int depth;              /* inside a ws_* call that runs callbacks: settle later */
+	bool drop;              /* ws_link_drop from a callback: done when the call returns */
 	int code;
 	char why[256];
 	struct loop_timer *deadline;
@@ -131,6 +132,11 @@ settle(struct ws_link *k)
 
 	if (k->ws == NULL || k->depth > 0)
 		return;
+	if (k->drop) {
+		k->drop = false;
+		release(k);
+		return;
+	}
 	if (k->closed) {
 		k->closed = false;
 		release(k);
@@ -177,7 +183,7 @@ ws_link_connect(struct ws_link *k, const char *url, size_t max_message, char *er
 		.max_message = max_message, .user_agent = "campaign-bot/0.1" };
 
 	release(k);
-	k->closed = false;
+	k->closed = k->drop = false;
 	if ((k->ws = ws_new(&c, &h, err, errlen)) == NULL)
 		return -1;
 	if (loop_curl_add_connect_only(k->loop, ws_easy(k->ws), on_connected, k) < 0) {
@@ -245,5 +251,9 @@ ws_link_close(struct ws_link *k, int code, const char *why)
 void
 ws_link_drop(struct ws_link *k)
 {
-	release(k);
+	/* From inside a callback, ws's own call is still on the stack: later. */
+	if (k->depth > 0)
+		k->drop = true;
+	else
+		release(k);
 }

@@ -43,7 +43,8 @@ int ws_link_ping(struct ws_link *k);
 int64_t ws_link_last_received(const struct ws_link *k);
 /* Closes with a close frame (closed() follows), or drops at once when connecting. */
 void ws_link_close(struct ws_link *k, int code, const char *why);
-/* Ends the connection now without any callback (shutdown). */
+/* Ends the connection without any callback (shutdown); from inside a callback,
+ * as soon as that callback returns. */
 void ws_link_drop(struct ws_link *k);
 
 #endif
