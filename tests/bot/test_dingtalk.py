@@ -196,9 +196,16 @@ def reconnects(env):
     fake.fault(fault="silent")
     fake.wait(opens=4, open_connections=1, timeout=30)
     fake.fault(fault="malformed")
+    fake.fault(fault="big_frame")            # over 1 MiB: refused, a new connection
+    fake.wait(opens=5, open_connections=1, timeout=30)
+    # The next open fails with a 5xx, the ticket after that is born expired.
+    fake.fault(fault="open_5xx", times=1)
+    fake.fault(fault="ticket_expired", times=1)
+    fake.fault(fault="drop")
+    fake.wait(opens=7, open_connections=1, timeout=60)
     fake.message(staff_id="u1", text="/countdown")
     fake.wait(sent=1)
-    check("还有 9 天" in texts(fake.sent())[0], "answers after four faults")
+    check("还有 9 天" in texts(fake.sent())[0], "answers after every fault")
     env.stop_bot()
 
 
@@ -214,6 +221,12 @@ def token_and_qps(env):
     env.ctl("broadcast", "第二条")
     wait_until(lambda: any("第二条" in t for t in texts(fake.sent())), 20,
                "a broadcast after the token was revoked (renewed once)")
+    fake.fault(fault="qps", api="batchSend", code="QpsLimitForApi", times=1)
+    env.ctl("broadcast", "第三条")
+    wait_until(lambda: any("第三条" in t for t in texts(fake.sent())), 30,
+               "a broadcast after a QPS refusal (paused, then sent)")
+    check(any("QpsLimit" in (e.get("code") or "") for e in fake.log(kind="api_error")),
+          "the QPS limit was met: %r" % fake.log(kind="api_error"))
     check(env.sql("SELECT count(*) FROM deliveries WHERE state = 2")[0][0] == 0,
           "nothing failed")
     env.stop_bot()
