@@ -15,6 +15,7 @@
 
 #include "campaign/clock.h"
 #include "campaign/log.h"
+#include "campaign/stopping.h"
 #include "campaign/xmalloc.h"
 #include "intake.h"
 
@@ -37,7 +38,7 @@ on_signal(int sig)
 	if (sig == SIGHUP)
 		got_hup = 1;
 	else
-		got_term = 1;
+		got_term = 1, stopping_request(STOPPING_BOUND_S);
 	if (signal_fd >= 0 && write(signal_fd, &c, 1) < 0) {
 		/* the pipe is full: a wakeup is already pending */
 	}

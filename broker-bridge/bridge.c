@@ -25,6 +25,7 @@
 #include "campaign/dbwatch.h"
 #include "campaign/log.h"
 #include "campaign/plandb.h"
+#include "campaign/stopping.h"
 #include "campaign/store.h"
 #include "campaign/topic.h"
 #include "campaign/xmalloc.h"
@@ -75,7 +76,7 @@ on_signal(int sig)
 	if (sig == SIGHUP)
 		got_hup = 1;
 	else
-		got_term = 1;
+		got_term = 1, stopping_request(STOPPING_BOUND_S);
 	if (write(sig_fds[1], "", 1) < 0) {
 		/* The pipe is full: a wake-up is already pending. */
 	}

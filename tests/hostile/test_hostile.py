@@ -1,0 +1,196 @@
+#!/usr/bin/python3
+"""Hostile input and hard stops: one named case per run (`--list` lists them).
+
+Each case is a defect found by trying as an attacker or a careless admin
+would; it builds a fresh database (the seed plan, 2027-10-08 09:00 Shanghai),
+does what they did, and checks what the admin or the user would notice.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+NOW = "2027-10-08T09:00:00+08:00"
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+class Failure(Exception):
+    pass
+
+
+def check(cond, msg):
+    if not cond:
+        raise Failure(msg)
+
+
+class Env:
+    def __init__(self, args):
+        self.args = args
+        self.tmp = tempfile.mkdtemp(prefix="hostile-")
+        self.db = os.path.join(self.tmp, "campaign.db")
+        self.env = dict(os.environ, CAMPAIGN_DB=self.db, CAMPAIGN_NOW=NOW)
+        self.procs = []
+
+    def ctl(self, *argv, ok=True, stdin=None):
+        r = subprocess.run([self.args.ctl] + list(argv), env=self.env, capture_output=True,
+                           input=stdin, timeout=120)
+        if ok and r.returncode != 0:
+            raise Failure("campaignctl %s: exit %d: %s" % (
+                " ".join(argv), r.returncode, r.stderr.decode(errors="replace")))
+        return r
+
+    def seed(self):
+        self.ctl("plan", "load", self.args.plan)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def write(self, name, text, mode=0o600):
+        p = self.path(name)
+        with open(p, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(p, mode)
+        return p
+
+    def spawn(self, argv, log):
+        f = open(self.path(log), "wb")
+        p = subprocess.Popen(argv, env=self.env, stdin=subprocess.PIPE, stdout=f, stderr=f)
+        self.procs.append(p)
+        return p
+
+    def log(self, name):
+        with open(self.path(name), "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def wait_log(self, name, text, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log(name):
+                return
+            time.sleep(0.05)
+        raise Failure("no %r in %s after %d s:\n%s" % (text, name, timeout, self.log(name)))
+
+    def close(self):
+        for p in self.procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def seed_plan(env):
+    with open(env.args.plan, encoding="utf-8") as f:
+        return json.load(f)
+
+
+@case
+def plan_limits(env):
+    """A plan beyond each limit is refused with the limit named, and the stored plan is kept."""
+    env.seed()
+    base = seed_plan(env)
+    template = base["tasks"][3]
+
+    def attempt(name, plan, expect):
+        p = env.write(name, json.dumps(plan, ensure_ascii=False))
+        r = env.ctl("plan", "load", p, ok=False)
+        err = r.stderr.decode(errors="replace")
+        check(r.returncode == 1, "%s: exit %d, expected 1: %s" % (name, r.returncode, err))
+        check(expect in err, "%s: %r not in %r" % (name, expect, err))
+        check(p in err, "%s: the message does not name the file: %r" % (name, err))
+
+    many = dict(base, tasks=[dict(template, id="9.%d" % i) for i in range(5001)])
+    attempt("tasks.json", many, "5001 tasks, more than the 5000 a plan may have")
+    units = [{"name": "单位%d" % i} for i in range(1001)]
+    attempt("units.json", dict(base, units=units, tasks=[]),
+            "1001 units, more than the 1000 a plan may have")
+    wide = dict(base, units=units[:501],
+                tasks=[dict(template, units=[u["name"] for u in units[:501]])])
+    attempt("wide.json", wide, "501 units, more than the 500 a task may have")
+    aliases = dict(base, units=[{"name": "甲", "aliases": ["甲%d" % i for i in range(21)]}],
+                   tasks=[])
+    attempt("aliases.json", aliases, "21 aliases, more than the 20 a unit may have")
+    big = dict(base, notes="x" * (8 * 1024 * 1024))
+    attempt("big.json", big, "more than the 8388608 a plan may have")
+    r = env.ctl("tasks", "--json")
+    check(len(json.loads(r.stdout)) >= 1, "the stored plan was lost")
+    # At the limit, the plan loads.
+    at = dict(base, tasks=[dict(template, id="9.%d" % i) for i in range(5000)])
+    env.ctl("plan", "load", env.write("at.json", json.dumps(at, ensure_ascii=False)))
+    r = env.ctl("task", "9.4999")
+    check("9.4999" in r.stdout.decode(), "task 9.4999 of a 5000-task plan not shown")
+
+
+def store_big_plan(env, ntasks):
+    """Writes a plan beyond the limits straight into the store, as an older version could."""
+    db = sqlite3.connect(env.db)
+    units = [r[0] for r in db.execute("SELECT id FROM units ORDER BY seq LIMIT 4")]
+    with db:
+        db.executemany(
+            "INSERT INTO tasks(id, seq, title, due_day) VALUES(?, ?, ?, NULL)",
+            (("9.%d" % i, 100 + i, "启动“百企帮百村”活动") for i in range(ntasks)))
+        db.executemany(
+            "INSERT INTO task_units(task_id, unit_id, seq) VALUES(?, ?, ?)",
+            (("9.%d" % i, u, k) for i in range(ntasks) for k, u in enumerate(units)))
+    db.close()
+
+
+@case
+def sigterm_big_stored_plan(env):
+    """A stored plan of 50,000 tasks: the bot starts, refuses it clearly, and SIGTERM ends it."""
+    env.seed()
+    store_big_plan(env, 50000)
+    r = env.ctl("tasks", ok=False)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0 and "more than a plan may have" in err,
+          "campaignctl tasks on an oversized stored plan: exit %d %r" % (r.returncode, err))
+    bot = env.spawn([env.args.bot, "--console"], "bot.log")
+    bot.stdin.write("/tasks 市扶贫办\n".encode())
+    bot.stdin.flush()
+    time.sleep(3)  # into its first reminder tick, which reads the plan
+    check(bot.poll() is None, "the bot exited by itself:\n" + env.log("bot.log"))
+    bot.send_signal(signal.SIGTERM)
+    try:
+        rc = bot.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Failure("the bot still runs 30 s after SIGTERM:\n" + env.log("bot.log")[-2000:])
+    check(rc in (0, 1), "bot exit status %d" % rc)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bot")
+    ap.add_argument("--ctl")
+    ap.add_argument("--bridge")
+    ap.add_argument("--plan")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("name", nargs="?")
+    args = ap.parse_args()
+    if args.list:
+        print("\n".join(CASES))
+        return 0
+    env = Env(args)
+    try:
+        CASES[args.name](env)
+    except Failure as e:
+        print("FAIL %s: %s" % (args.name, e))
+        return 1
+    finally:
+        env.close()
+    print("ok %s" % args.name)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
