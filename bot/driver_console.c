@@ -16,6 +16,7 @@
 #include "campaign/buf.h"
 #include "campaign/chats.h"
 #include "campaign/log.h"
+#include "campaign/safetext.h"
 #include "campaign/markup.h"
 #include "campaign/xmalloc.h"
 
@@ -169,6 +170,7 @@ console_start(struct driver *d)
 	if (d->host->batch(d->host->ctx, &b) < 0)
 		log_warnx("console", "cannot record the console chat");
 	loop_watch_fd(d->host->loop, c->fd, on_readable, c);
+	safetext_filter_stdio();        /* what users wrote never steers this terminal */
 	if (c->tty)
 		fprintf(stderr, "campaign-bot console: 你是用户 %s%s。输入 /help 查看用法,"
 		    "Ctrl-D 退出。\n", c->user_id, c->admin ? "(管理员)" : "");

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "campaign/caldate.h"
+#include "campaign/safetext.h"
 #include "campaign/strindex.h"
 #include "campaign/textnorm.h"
 #include "campaign/utf8.h"
@@ -72,6 +73,25 @@ type_name(json_t *v)
 	return "?";
 }
 
+/* The first C1 control or direction character of valid UTF-8 text, or 0. */
+static uint32_t
+bidi_or_c1(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+
+		if (n == 0)
+			return 0;
+		if (cp >= 0x80 && safetext_unsafe(cp))
+			return cp;
+		i += n;
+	}
+	return 0;
+}
+
 /* Checks a string value: no NUL, no control characters, length in characters. */
 static char *
 text_field(struct ctx *c, const char *where, json_t *v, size_t max_chars,
@@ -79,6 +99,7 @@ text_field(struct ctx *c, const char *where, json_t *v, size_t max_chars,
 {
 	const char *s;
 	size_t len;
+	uint32_t bad;
 
 	if (!json_is_string(v)) {
 		fail(c, where, "expected a string, found %s", type_name(v));
@@ -97,6 +118,13 @@ text_field(struct ctx *c, const char *where, json_t *v, size_t max_chars,
 			fail(c, where, "contains a control character");
 			return NULL;
 		}
+	}
+	/* Names are matched: one that looks like another but is not would mislead. */
+	bad = max_chars == PLAN_NAME_MAX_CHARS ? safetext_name_bad(s) : bidi_or_c1(s);
+	if (bad != 0) {
+		fail(c, where, "contains U+%04X, a control, direction or invisible character; "
+		    "retype the text", (unsigned)bad);
+		return NULL;
 	}
 	if (utf8_chars(s) > max_chars) {
 		fail(c, where, "longer than %zu characters", max_chars);

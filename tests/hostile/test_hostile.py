@@ -168,6 +168,58 @@ def sigterm_big_stored_plan(env):
     check(rc in (0, 1), "bot exit status %d" % rc)
 
 
+UNSAFE = ["\x1b", "\x07", "\x7f", "\x9b", "\u202e", "\u2066", "\r"]
+
+
+def raw_unsafe(text):
+    return [c for c in UNSAFE if c in text]
+
+
+@case
+def terminal_escapes(env):
+    """ESC, BEL, DEL, C1 and bidi overrides from chat never reach a terminal nor the store."""
+    env.seed()
+    note = "x\x1b[2J\x07y\x7f\u202eevil\u2066z"
+    r = subprocess.run([env.args.bot, "--console"], env=env.env, capture_output=True,
+                       input=("/report 2.4 市扶贫办 30 %s\n" % note).encode(), timeout=60)
+    out = r.stdout.decode(errors="replace")
+    check(r.returncode == 0 and "已记录" in out, "report not confirmed: %r %r" % (out, r.stderr))
+    check(not raw_unsafe(out), "the console echoed %r raw: %r" % (raw_unsafe(out), out))
+    db = sqlite3.connect(env.db)
+    stored = [row[0] for row in db.execute("SELECT note FROM reports")] + \
+        [row[0] for row in db.execute("SELECT note FROM task_state WHERE note IS NOT NULL")]
+    payloads = [row[0] for row in db.execute("SELECT payload FROM events")]
+    check(stored and all(not raw_unsafe(n) and "x[2Jyevilz" in n for n in stored),
+          "stored note keeps control characters: %r" % stored)
+    check(all(not raw_unsafe(json.loads(p).get("note", "")) for p in payloads),
+          "the MQTT event keeps control characters: %r" % payloads)
+    # A store written before the fix still holds them: campaignctl escapes on output.
+    with db:
+        db.execute("UPDATE task_state SET note = ?", (note,))
+        db.execute("UPDATE reports SET note = ?", (note,))
+        db.execute("UPDATE units SET name = name || ? WHERE norm = (SELECT norm FROM units "
+                   "ORDER BY seq LIMIT 1)", ("\x1b]0;owned\x07",))
+    db.close()
+    for argv in (["task", "2.4"], ["tasks"], ["task", "2.4", "--json"], ["status"]):
+        r = env.ctl(*argv, ok=False)
+        out = r.stdout.decode(errors="replace") + r.stderr.decode(errors="replace")
+        check(not raw_unsafe(out), "campaignctl %s printed %r raw: %r" % (
+            " ".join(argv), raw_unsafe(out), out[:400]))
+    r = env.ctl("task", "2.4", "--json")
+    j = json.loads(r.stdout)
+    def strings(v):
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            return [x for item in v for x in strings(item)]
+        return [v] if isinstance(v, str) else []
+    check(note in strings(j), "--json no longer decodes to the text: %r" % strings(j))
+    r = env.ctl("task", "2.4\u202e1", ok=False)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0 and "\\u202e" in err and "\u202e" not in err,
+          "an error echoes the task id raw: %r" % err)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bot")
