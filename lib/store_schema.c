@@ -184,9 +184,22 @@ static const char *const migration_v2 =
     /* Campaign clock (unix seconds); a pending delivery is failed as expired after it. */
     "ALTER TABLE deliveries ADD COLUMN expires_at INTEGER;";
 
+/*
+ * v3: failed /bind attempts per user, with the start of their window, so a
+ * restart does not forgive a guesser (lib/bindlock.c).
+ */
+static const char *const migration_bind_failures =
+    "CREATE TABLE bind_failures("
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  first_at INTEGER NOT NULL,"        /* real clock (unix seconds), not the campaign's */
+    "  PRIMARY KEY(platform, user_id)) WITHOUT ROWID;";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
+	migration_bind_failures,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -220,6 +220,37 @@ def terminal_escapes(env):
           "an error echoes the task id raw: %r" % err)
 
 
+def console(env, text, user=None, config=None):
+    argv = [env.args.bot, "--console"]
+    if config is not None:
+        argv += ["--config", config]
+    if user is not None:
+        argv += ["--as", user]
+    return subprocess.run(argv, env=env.env, capture_output=True, input=text.encode(),
+                          timeout=60)
+
+
+@case
+def bind_lockout_survives_restart(env):
+    """Five wrong invite codes lock a user out, and restarting the bot does not forgive them."""
+    env.seed()
+    code = env.ctl("unit", "invite", "扶贫办").stdout.decode().split()[-1]
+    wrong = "".join("/bind AAAAA-AAAA%s\n" % c for c in "ABCDE")
+    r = console(env, wrong, user="900")
+    check(r.stdout.decode().count("邀请码不对") == 5, "wrong codes: %r" % r.stdout.decode())
+    r = console(env, "/bind %s\n" % code, user="900")
+    out = r.stdout.decode()
+    check("错误次数太多" in out and "已绑定" not in out,
+          "after a restart the sixth attempt was not refused: %r" % out)
+    db = sqlite3.connect(env.db)
+    bound = db.execute("SELECT count(*) FROM users WHERE unit_id IS NOT NULL").fetchone()[0]
+    db.close()
+    check(bound == 0, "the locked-out user got bound")
+    # Another user is not locked out by them.
+    r = console(env, "/bind %s\n" % code, user="901")
+    check("已绑定" in r.stdout.decode(), "another user was refused: %r" % r.stdout.decode())
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bot")
