@@ -15,6 +15,7 @@
 
 #include "campaign/caldate.h"
 #include "campaign/num.h"
+#include "campaign/secretfile.h"
 #include "campaign/topic.h"
 #include "campaign/xmalloc.h"
 
@@ -22,6 +23,7 @@ struct parse_ctx {
 	struct cfg *cfg;
 	FILE *fp;
 	int line;
+	bool midline;           /* the last read stopped inside a line */
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -311,15 +313,30 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
-/* inih calls the reader once per line, so counting calls gives line numbers. */
+/*
+ * inih calls the reader once per line of at most num - 1 bytes. A longer
+ * line would be read in pieces, each parsed as a line of its own (the tail
+ * of a comment as a key): it is refused, at its own line number.
+ */
 static char *
 read_line(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
 	char *line = fgets(str, num, ctx->fp);
+	size_t len;
 
-	if (line != NULL)
+	if (line == NULL || ctx->failed)
+		return NULL;
+	len = strlen(line);
+	if (!ctx->midline)
 		ctx->line++;
+	ctx->midline = len > 0 && line[len - 1] != '\n' && !feof(ctx->fp);
+	if (ctx->midline) {
+		snprintf(ctx->err, ctx->errlen, "%s:%d: line longer than %d bytes; shorten it "
+		    "(a comment too)", ctx->cfg->path, ctx->line, num - 2);
+		ctx->failed = true;
+		return NULL;
+	}
 	return line;
 }
 
@@ -423,29 +440,5 @@ cfg_is_admin(const struct cfg *cfg, const char *user_id)
 char *
 cfg_read_secret(const char *path, char *err, size_t errlen)
 {
-	char line[4096];
-	FILE *fp = fopen(path, "r");
-	size_t len;
-
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), fp) == NULL) {
-		fclose(fp);
-		snprintf(err, errlen, "%s: empty file", path);
-		return NULL;
-	}
-	fclose(fp);
-	len = strlen(line);
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-	    line[len - 1] == ' '))
-		line[--len] = '\0';
-	if (len == 0) {
-		snprintf(err, errlen, "%s: empty secret", path);
-		return NULL;
-	}
-	char *secret = xstrdup(line);
-	explicit_bzero(line, sizeof(line));
-	return secret;
+	return secretfile_read(path, err, errlen);
 }

@@ -32,6 +32,7 @@ struct store {
 	size_t nstmts;
 	int depth;              /* open transaction levels */
 	int64_t data_version;
+	char failure[384];      /* the last error, with what to do: a rollback clears SQLite's */
 };
 
 int
@@ -193,12 +194,41 @@ store_schema_version(struct store *s)
 const char *
 store_errmsg(struct store *s)
 {
+	if (sqlite3_errcode(s->db) == SQLITE_OK && s->failure[0] != '\0')
+		return s->failure;
 	return sqlite3_errmsg(s->db);
+}
+
+/* Keeps the error SQLite just gave, and what an admin can do about it. */
+static void
+remember(struct store *s, const char *msg)
+{
+	const char *hint = "";
+
+	switch (sqlite3_errcode(s->db)) {
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		hint = " (this user cannot write the database: check the owner and mode of "
+		    "the file, its folder and its -wal and -shm files)";
+		break;
+	case SQLITE_FULL:
+		hint = " (the disk is full: free space, then retry)";
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		hint = " (the database is damaged: restore a backup)";
+		break;
+	default:
+		break;
+	}
+	snprintf(s->failure, sizeof(s->failure), "%s%s", msg, hint);
 }
 
 void
 store_log_error(struct store *s, const char *what)
 {
+	remember(s, sqlite3_errmsg(s->db));
 	log_warnx("store", "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->path);
 }
 
@@ -221,6 +251,7 @@ store_exec(struct store *s, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		remember(s, msg != NULL ? msg : sqlite3_errmsg(s->db));
 		log_warnx("store", "%s: %s", sql, msg != NULL ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;

@@ -151,10 +151,6 @@ def sigterm_big_stored_plan(env):
     """A stored plan of 50,000 tasks: the bot starts, refuses it clearly, and SIGTERM ends it."""
     env.seed()
     store_big_plan(env, 50000)
-    r = env.ctl("tasks", ok=False)
-    err = r.stderr.decode(errors="replace")
-    check(r.returncode != 0 and "more than a plan may have" in err,
-          "campaignctl tasks on an oversized stored plan: exit %d %r" % (r.returncode, err))
     bot = env.spawn([env.args.bot, "--console"], "bot.log")
     bot.stdin.write("/tasks 市扶贫办\n".encode())
     bot.stdin.flush()
@@ -166,6 +162,10 @@ def sigterm_big_stored_plan(env):
     except subprocess.TimeoutExpired:
         raise Failure("the bot still runs 30 s after SIGTERM:\n" + env.log("bot.log")[-2000:])
     check(rc in (0, 1), "bot exit status %d" % rc)
+    r = env.ctl("tasks", ok=False)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0 and "more than a plan may have" in err,
+          "campaignctl tasks on an oversized stored plan: exit %d %r" % (r.returncode, err))
 
 
 UNSAFE = ["\x1b", "\x07", "\x7f", "\x9b", "\u202e", "\u2066", "\r"]
@@ -249,6 +249,123 @@ def bind_lockout_survives_restart(env):
     # Another user is not locked out by them.
     r = console(env, "/bind %s\n" % code, user="901")
     check("已绑定" in r.stdout.decode(), "another user was refused: %r" % r.stdout.decode())
+
+
+@case
+def readonly_db_message(env):
+    """A database this user cannot write: the refusal says so and what to check."""
+    env.seed()
+    os.chmod(env.tmp, 0o777)
+    os.chmod(env.db, 0o644)
+    argv = [env.args.ctl, "report", "2.4", "市扶贫办", "30"]
+    if os.getuid() == 0:
+        argv = ["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups"] + argv
+    else:
+        os.chmod(env.db, 0o444)
+    r = subprocess.run(argv, env=env.env, capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0, "the report was recorded in a read-only database")
+    check("not an error" not in err, "the refusal says 'not an error': %r" % err)
+    check("readonly" in err and "check the owner and mode" in err,
+          "the refusal does not say what is wrong and what to do: %r" % err)
+
+
+@case
+def apology_not_stored(env):
+    """When even the apology cannot be stored, the log does not claim one was sent."""
+    env.seed()
+    db = sqlite3.connect(env.db)
+    with db:
+        db.execute("CREATE TRIGGER refuse BEFORE INSERT ON deliveries "
+                   "BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    db.close()
+    r = console(env, "/task 2.4\n")
+    err = r.stderr.decode(errors="replace")
+    check("answered with an apology" not in err,
+          "the log claims an apology the user never got: %r" % err)
+    check("not answered" in err, "the log does not say the user got nothing: %r" % err)
+    check(r.returncode == 1, "exit status %d after the database refused a message" %
+          r.returncode)
+
+
+@case
+def silent_broker_message(env):
+    """A broker that accepts TCP and never answers: the bridge says what that means."""
+    import socket
+    env.seed()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+    port = srv.getsockname()[1]
+    cfg = env.write("bridge.ini", "[mqtt]\nhost = 127.0.0.1\nport = %d\nkeepalive = 5\n" % port)
+    bridge = env.spawn([env.args.bridge, "--config", cfg, "--db", env.db], "bridge.log")
+    conns = []
+    srv.settimeout(0.2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "cannot connect" not in env.log("bridge.log"):
+        try:
+            conns.append(srv.accept()[0])
+        except socket.timeout:
+            pass
+    bridge.send_signal(signal.SIGTERM)
+    bridge.wait(timeout=30)
+    for c in conns:
+        c.close()
+    srv.close()
+    log = env.log("bridge.log")
+    check("cannot connect" in log, "the bridge said nothing about the silent broker:\n" + log)
+    check("Unknown error" not in log, "the bridge says only 'Unknown error':\n" + log)
+    check("did not answer" in log, "the message does not say the broker is silent:\n" + log)
+
+
+@case
+def config_long_line(env):
+    """A 70 KB line at line 3 of the config is reported at line 3, as too long."""
+    cfg = env.write("bot.ini", "[log]\nlevel = info\n# %s\n[chat]\n" % ("x" * 70000))
+    r = subprocess.run([env.args.bot, "-n", "--config", cfg], env=env.env,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0, "a config with a 70 KB line passed -n")
+    check("%s:3:" % cfg in err and "longer than" in err,
+          "the message does not name line 3 as too long: %r" % err[:300])
+    # The tail of a long comment never becomes a key.
+    cfg = env.write("bot2.ini", "[chat]\n# %stoken_file = /etc/passwd\n" % ("x" * 250))
+    r = subprocess.run([env.args.bot, "-n", "--config", cfg], env=env.env,
+                       capture_output=True, timeout=60)
+    check(r.returncode != 0 and "longer than" in r.stderr.decode(),
+          "a long comment's tail was read as a key: %r" % r.stderr.decode()[:300])
+
+
+@case
+def secret_file_checks(env):
+    """A directory as password_file says so; secret files others can read are warned about."""
+    env.seed()
+    d = env.path("secrets")
+    os.mkdir(d)
+    cfg = env.write("bridge.ini", "[mqtt]\nusername = u\npassword_file = %s\n" % d)
+    r = subprocess.run([env.args.bridge, "-n", "--config", cfg, "--db", env.db], env=env.env,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0 and "is a directory" in err and "empty file" not in err,
+          "a directory as password_file: %r" % err)
+    pw = env.write("pw", "s3cret-pass\n", mode=0o644)
+    cfg = env.write("bridge2.ini", "[mqtt]\nusername = u\npassword_file = %s\n" % pw)
+    r = subprocess.run([env.args.bridge, "-n", "--config", cfg, "--db", env.db], env=env.env,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    check("other users can read" in err and "s3cret" not in err,
+          "bridge -n with a 0644 password_file: %r" % err)
+    tok = env.write("token", "123456:SECRET-token\n", mode=0o644)
+    cfg = env.write("bot.ini", "[chat]\ndriver = telegram\ntoken_file = %s\n" % tok)
+    r = subprocess.run([env.args.bot, "-n", "--config", cfg], env=env.env,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    check("other users can read" in err and "SECRET" not in err,
+          "bot -n with a 0644 token_file: %r" % err)
+    os.chmod(tok, 0o600)
+    r = subprocess.run([env.args.bot, "-n", "--config", cfg], env=env.env,
+                       capture_output=True, timeout=60)
+    check("other users" not in r.stderr.decode(), "a 0600 token file was warned about")
 
 
 def main():
