@@ -41,7 +41,7 @@ typedef void tg_done_cb(void *arg, struct tg_call *call, const struct tg_result 
 
 struct tg_api *tg_api_new(const char *base_url, const char *token);
 void tg_api_free(struct tg_api *api);
-/* Replaces every occurrence of the token in text with "<token>" (in place). */
+/* Masks the token in text, in every form (lib/redact.c), in place. */
 void tg_api_scrub(const struct tg_api *api, char *text);
 
 /* max_body: the largest answer accepted. */
