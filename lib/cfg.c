@@ -24,6 +24,9 @@ struct parse_ctx {
 	FILE *fp;
 	int line;
 	bool midline;           /* the last read stopped inside a line */
+	bool continued;         /* the line read is indented: inih continues the last key */
+	char **keys;            /* "section.key" seen so far: a second one is refused */
+	size_t nkeys;
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -280,6 +283,22 @@ apply_reminders(struct cfg *cfg, const char *name, const char *value)
 	return NULL;
 }
 
+static bool
+seen_before(struct parse_ctx *ctx, const char *section, const char *name)
+{
+	char *key = xasprintf("%s.%s", section, name);
+
+	for (size_t i = 0; i < ctx->nkeys; i++) {
+		if (strcmp(ctx->keys[i], key) == 0) {
+			free(key);
+			return true;
+		}
+	}
+	ctx->keys = xreallocarray(ctx->keys, ctx->nkeys + 1, sizeof(*ctx->keys));
+	ctx->keys[ctx->nkeys++] = key;
+	return false;
+}
+
 static int
 on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -289,6 +308,12 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 
 	if (ctx->failed)
 		return 0;
+	if (!ctx->continued && seen_before(ctx, section, name)) {
+		snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: given twice; keep one (the "
+		    "second would silently win)", cfg->path, ctx->line, section, name);
+		ctx->failed = true;
+		return 0;
+	}
 	if (strcmp(section, "store") == 0)
 		problem = apply_store(cfg, name, value);
 	else if (strcmp(section, "chat") == 0)
@@ -330,6 +355,7 @@ read_line(char *str, int num, void *stream)
 	len = strlen(line);
 	if (!ctx->midline)
 		ctx->line++;
+	ctx->continued = line[0] == ' ' || line[0] == '\t';
 	ctx->midline = len > 0 && line[len - 1] != '\n' && !feof(ctx->fp);
 	if (ctx->midline) {
 		snprintf(ctx->err, ctx->errlen, "%s:%d: line longer than %d bytes; shorten it "
@@ -381,6 +407,9 @@ cfg_load(const char *path, char *err, size_t errlen)
 	}
 	rc = ini_parse_stream(read_line, &ctx, on_entry, &ctx);
 	fclose(ctx.fp);
+	for (size_t i = 0; i < ctx.nkeys; i++)
+		free(ctx.keys[i]);
+	free(ctx.keys);
 	if (ctx.failed)
 		goto fail;
 	if (rc != 0) {

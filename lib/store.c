@@ -74,6 +74,35 @@ out:
 	return rc;
 }
 
+/*
+ * A database without our schema version but with tables is someone else's:
+ * adding ours to it would mix two programs' data. One statement reads both,
+ * so a process creating the schema meanwhile is seen whole or not at all.
+ */
+static bool
+foreign(struct store *s, int64_t *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	bool refuse = false;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version), "
+	    "(SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+	    "LIMIT 1)", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return true;
+	}
+	*version = sqlite3_column_int64(st, 0);
+	if (*version == 0 && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		snprintf(err, errlen, "%s: not a campaign database (it holds a table \"%.60s\" "
+		    "and no campaign schema version); give a new file or a campaign database",
+		    s->path, (const char *)sqlite3_column_text(st, 1));
+		refuse = true;
+	}
+	sqlite3_finalize(st);
+	return refuse;
+}
+
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
@@ -83,6 +112,8 @@ migrate(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
 		return -1;
 	}
+	if (version == 0 && foreign(s, &version, err, errlen))
+		return -1;
 	if (version > store_nmigrations) {
 		snprintf(err, errlen, "%s: schema version %" PRId64 " is newer than this "
 		    "program's (%d); upgrade campaign-bot", s->path, version, store_nmigrations);

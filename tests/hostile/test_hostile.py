@@ -368,6 +368,34 @@ def secret_file_checks(env):
     check("other users" not in r.stderr.decode(), "a 0600 token file was warned about")
 
 
+@case
+def weak_spots(env):
+    """A foreign database, duplicate config keys, the admin /report with 101%."""
+    other = env.path("other.db")
+    db = sqlite3.connect(other)
+    with db:
+        db.execute("CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT)")
+    db.close()
+    r = env.ctl("--db", other, "status", ok=False)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0 and "not a campaign database" in err and "customers" in err,
+          "a foreign database was not refused: %r" % err)
+    db = sqlite3.connect(other)
+    tables = [t[0] for t in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    db.close()
+    check(tables == ["customers"], "our tables were added to a foreign database: %r" % tables)
+    cfg = env.write("dup.ini", "[log]\nlevel = info\nlevel = debug\n")
+    r = subprocess.run([env.args.bot, "-n", "--config", cfg], env=env.env,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    check(r.returncode != 0 and "%s:3:" % cfg in err and "given twice" in err,
+          "a duplicate config key passed: %r" % err)
+    env.seed()
+    r = console(env, "/report 2.4 市扶贫办 101\n")
+    out = r.stdout.decode()
+    check("0到100之间" in out, "the admin /report with 101%% got: %r" % out[:200])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bot")
