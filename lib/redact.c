@@ -1,6 +1,9 @@
 /*
- * Secret masking: every form a server or a library may echo, longest first,
- * so a masked URL-encoded token does not leave its secret half behind.
+ * Secret masking: every form a server or a library may echo (exact,
+ * URL-encoded, the secret half), and any piece of one at least FRAGMENT_MIN
+ * bytes long (an echo cut short), is marked; then each marked run is
+ * replaced. Quadratic in the text and the secret: only error messages (a
+ * few hundred bytes) come here.
  */
 #include "campaign/redact.h"
 
@@ -13,6 +16,7 @@
 
 #define MASK "<secret>"
 #define HALF_MIN 8
+#define FRAGMENT_MIN 12         /* bytes of a secret that count as a leak */
 #define NFORMS 6
 
 static bool
@@ -38,40 +42,60 @@ url_encode(const char *s, bool upper)
 	return out;
 }
 
+/* Marks every run of text that matches at least min bytes of form, anywhere in it. */
 static void
-mask_all(char *text, const char *form)
+mark_fragments(const char *text, size_t len, const char *form, size_t min, bool *marked)
 {
-	size_t n = strlen(form), m = sizeof(MASK) - 1;
-	char *hit, *from = text;
+	size_t n = strlen(form);
 
-	if (n == 0)
+	if (n == 0 || min == 0 || min > n)
 		return;
-	while ((hit = strstr(from, form)) != NULL) {
-		if (n >= m) {
-			memcpy(hit, MASK, m);
-			memmove(hit + m, hit + n, strlen(hit + n) + 1);
-			from = hit + m;
-		} else {
-			memset(hit, '*', n);
-			from = hit + n;
+	for (size_t i = 0; i + min <= len; i++) {
+		for (size_t j = 0; j + min <= n; j++) {
+			size_t k = 0;
+
+			while (i + k < len && j + k < n && text[i + k] == form[j + k])
+				k++;
+			if (k >= min)
+				memset(marked + i, 1, k);
 		}
 	}
 }
 
-static int
-longer_first(const void *a, const void *b)
+/* Each marked run becomes the mask (or stars, where the mask would not fit). */
+static void
+apply_marks(char *text, size_t len, const bool *marked)
 {
-	size_t x = strlen(*(char *const *)a), y = strlen(*(char *const *)b);
+	size_t in = 0, out = 0, m = sizeof(MASK) - 1;
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	while (in < len) {
+		size_t run = 0;
+
+		if (!marked[in]) {
+			text[out++] = text[in++];
+			continue;
+		}
+		while (in + run < len && marked[in + run])
+			run++;
+		if (run >= m) {
+			memcpy(text + out, MASK, m);
+			out += m;
+		} else {
+			memset(text + out, '*', run);
+			out += run;
+		}
+		in += run;
+	}
+	text[out] = '\0';
 }
 
 void
 redact_secret(char *text, const char *secret)
 {
-	const char *colon;
 	char *forms[NFORMS] = { NULL };
-	size_t n = 0;
+	const char *colon;
+	size_t n = 0, len;
+	bool *marked;
 
 	if (text == NULL || secret == NULL || *secret == '\0')
 		return;
@@ -84,10 +108,16 @@ redact_secret(char *text, const char *secret)
 		forms[n++] = url_encode(colon + 1, true);
 		forms[n++] = url_encode(colon + 1, false);
 	}
-	qsort(forms, n, sizeof(forms[0]), longer_first);
+	len = strlen(text);
+	marked = xcalloc(len + 1, sizeof(*marked));
 	for (size_t i = 0; i < n; i++) {
-		mask_all(text, forms[i]);
-		explicit_bzero(forms[i], strlen(forms[i]));
+		size_t flen = strlen(forms[i]);
+
+		mark_fragments(text, len, forms[i], flen < FRAGMENT_MIN ? flen : FRAGMENT_MIN,
+		    marked);
+		explicit_bzero(forms[i], flen);
 		free(forms[i]);
 	}
+	apply_marks(text, len, marked);
+	free(marked);
 }

@@ -35,6 +35,9 @@ every_form(void **state)
 	check("token AAE-secret_Half9 rejected", "token <secret> rejected");
 	check("twice " TOKEN " and AAE-secret_Half9.", "twice <secret> and <secret>.");
 	check("nothing here", "nothing here");
+	/* an echo cut short, at either end */
+	check("error at /bot123456%3aAAE-secret_Hal", "error at /bot<secret>");
+	check("...-secret_Half9/getMe", "...<secret>/getMe");
 	check("123456 alone is the bot's id, not a secret", "123456 alone is the bot's id, "
 	    "not a secret");
 }
