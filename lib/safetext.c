@@ -211,6 +211,13 @@ filter_open(int fd, int mode)
 	return fp;
 }
 
+void
+safetext_raw(FILE *fp, const char *s)
+{
+	fflush(fp);
+	(void)write_all(fp == stderr ? STDERR_FILENO : STDOUT_FILENO, s, strlen(s));
+}
+
 int
 safetext_filter_stdio(void)
 {

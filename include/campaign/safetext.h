@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <sqlite3.h>
 
@@ -34,5 +35,11 @@ uint32_t safetext_name_bad(const char *s);
  * output reaches an admin's terminal.
  */
 int safetext_filter_stdio(void);
+/*
+ * The program's own control sequence (a progress line's "\r\033[K"), past
+ * the filter: flushes fp, then writes s to fp's descriptor (stdout or stderr).
+ * Binary output, likewise, goes to the descriptor with write(2).
+ */
+void safetext_raw(FILE *fp, const char *s);
 
 #endif
