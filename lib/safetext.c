@@ -190,24 +190,25 @@ filter_close(void *cookie)
 
 	if (f->npending > 0)
 		(void)write_all(f->fd, "\xef\xbf\xbd", 3);
-	free(f);
+	f->npending = 0;
 	return 0;
 }
+
+/* Static state: the streams live until exit, which flushes them without closing. */
+static struct filter filters[2];
 
 static FILE *
 filter_open(int fd, int mode)
 {
 	static const cookie_io_functions_t io = { .write = filter_write, .close = filter_close };
-	struct filter *f = xcalloc(1, sizeof(*f));
+	struct filter *f = &filters[fd == STDERR_FILENO];
 	FILE *fp;
 
+	memset(f, 0, sizeof(*f));
 	f->fd = fd;
 	fp = fopencookie(f, "w", io);
-	if (fp == NULL) {
-		free(f);
-		return NULL;
-	}
-	setvbuf(fp, NULL, mode, BUFSIZ);
+	if (fp != NULL)
+		setvbuf(fp, NULL, mode, BUFSIZ);
 	return fp;
 }
 
