@@ -39,6 +39,8 @@ struct flight {
 	bool markup;
 	int part, nparts;
 	int attempts;
+	int64_t started;        /* when it was handed to the driver (the pacer's time) */
+	bool group;
 };
 
 struct sender {
@@ -271,6 +273,8 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		f->part = d->parts_sent;
 		f->nparts = (int)n;
 		f->attempts = d->attempts;
+		f->started = now;
+		f->group = is_group(d);
 		pacer_record(s->pacer, d->chat_id, is_group(d), now);
 		ok = true;
 	}
@@ -435,6 +439,7 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 	f = s->flights[i];
 	s->flights[i] = s->flights[--s->nflights];
 	memset(&s->flights[s->nflights], 0, sizeof(f));
+	pacer_done(s->pacer, f.chat_id, f.group, f.started, now);
 	switch (r->status) {
 	case SEND_OK:
 		s->failures = 0;
