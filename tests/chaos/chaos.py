@@ -353,6 +353,9 @@ class Chaos:
             "integrity_check": integrity,
         }
         print("chaos: " + json.dumps(counts, ensure_ascii=False))
+        if flood or v["early_retry"]:
+            with open(os.path.join(self.tmp, "violations.json"), "w") as f:
+                json.dump(self.fake.call("GET", "/control/log?violations=1"), f, indent=1)
         for why in self.disk_refusals:
             print("chaos: refused on the full disk: %s" % why, file=sys.stderr)
         check(not self.errors, "; ".join(self.errors))
