@@ -15,7 +15,7 @@ static volatile sig_atomic_t requested;
 static void
 on_alarm(int sig)
 {
-	static const char msg[] = "error stop: still running at the shutdown bound after "
+	static const char msg[] = "ERROR stop: still running at the shutdown bound after "
 	    "SIGTERM; exiting now (state is in the store)\n";
 
 	(void)sig;
