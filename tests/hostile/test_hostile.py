@@ -168,6 +168,32 @@ def sigterm_big_stored_plan(env):
           "campaignctl tasks on an oversized stored plan: exit %d %r" % (r.returncode, err))
 
 
+@case
+def sigterm_bridge_big_stored_plan(env):
+    """The bridge with a 50,000-task stored plan on a real broker: SIGTERM ends it."""
+    import socket
+    env.seed()
+    env.ctl("report", "2.4", "市扶贫办", "30")   # an event: retained state to recompute
+    store_big_plan(env, 50000)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    broker = env.spawn(["mosquitto", "-p", str(port)], "broker.log")
+    cfg = env.write("bridge.ini", "[mqtt]\nhost = 127.0.0.1\nport = %d\n" % port)
+    time.sleep(1)
+    bridge = env.spawn([env.args.bridge, "--config", cfg, "--db", env.db], "bridge.log")
+    time.sleep(4)  # connected, publishing, recomputing the retained state from the plan
+    check(bridge.poll() is None, "the bridge exited by itself:\n" + env.log("bridge.log"))
+    bridge.send_signal(signal.SIGTERM)
+    try:
+        bridge.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        raise Failure("the bridge still runs 30 s after SIGTERM:\n" +
+                      env.log("bridge.log")[-2000:])
+    broker.terminate()
+
+
 UNSAFE = ["\x1b", "\x07", "\x7f", "\x9b", "\u202e", "\u2066", "\r"]
 
 
