@@ -172,6 +172,11 @@ class Chaos:
 
     def fill_disk(self, seconds):
         filler = os.path.join(self.dbdir, "filler")
+        # An emptied WAL has to grow for the next commit: then a full disk bites.
+        try:
+            self.sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error:
+            pass
         with open(filler, "wb") as f:
             try:
                 while True:
@@ -189,6 +194,9 @@ class Chaos:
         time.sleep(seconds)
         os.unlink(filler)
         self.disk_full += 1
+        # What was sent but not recorded meanwhile gets recorded (within a second or two)
+        # before the next kill, which may repeat only what is in flight.
+        time.sleep(2.5)
 
     # ---- setup
     def setup(self):
@@ -339,9 +347,15 @@ class Chaos:
         v = st["violations"]
         flood = sum(v["flood"].values())
         integrity = self.sql("PRAGMA integrity_check")[0][0]
+        full_errors = 0
+        for name in os.listdir(self.tmp):
+            if name.endswith(".log") and name.startswith(("bot.", "bridge.")):
+                with open(os.path.join(self.tmp, name), errors="replace") as f:
+                    full_errors += f.read().count("disk is full")
         counts = {
             "kills": self.kills, "disk_full": self.disk_full,
             "refused_on_full_disk": len(self.disk_refusals),
+            "disk_full_errors_logged": full_errors,
             "reports_posted": len(self.posted), "reports_confirmed": len(confirmed),
             "reports_recorded": sum(recorded.values()),
             "progress_events_received": len(notes_events),
