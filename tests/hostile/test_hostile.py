@@ -194,6 +194,35 @@ def sigterm_bridge_big_stored_plan(env):
     broker.terminate()
 
 
+@case
+def unrecorded_send_not_repeated(env):
+    """A reply sent while the store cannot record it (a full disk) is not sent again."""
+    env.seed()
+    db = sqlite3.connect(env.db)
+    with db:
+        db.execute("CREATE TRIGGER full BEFORE UPDATE OF state ON deliveries WHEN NEW.state = 1 "
+                   "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    db.close()
+    bot = env.spawn([env.args.bot, "--console"], "bot.log")
+    bot.stdin.write("/countdown\n".encode())
+    bot.stdin.flush()
+    time.sleep(4)       # the reply goes out; recording it fails, again and again
+    db = sqlite3.connect(env.db)
+    with db:
+        db.execute("DROP TRIGGER full")
+    db.close()
+    time.sleep(2)       # now it can be recorded
+    bot.stdin.close()
+    bot.wait(timeout=60)
+    out = env.log("bot.log")
+    n = out.count("关键日期 10月17日")
+    db = sqlite3.connect(env.db)
+    pending = db.execute("SELECT count(*) FROM deliveries WHERE state = 0").fetchone()[0]
+    db.close()
+    check(n == 1, "the reply was sent %d times:\n%s" % (n, out[-1500:]))
+    check(pending == 0, "the reply was never recorded as sent")
+
+
 UNSAFE = ["\x1b", "\x07", "\x7f", "\x9b", "\u202e", "\u2066", "\r"]
 
 
