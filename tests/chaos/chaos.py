@@ -177,13 +177,12 @@ class Chaos:
             self.sql("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error:
             pass
-        with open(filler, "wb") as f:
-            try:
+        try:
+            with open(filler, "wb", buffering=0) as f:
                 while True:
                     f.write(b"\0" * 65536)
-                    f.flush()
-            except OSError:
-                pass
+        except OSError:
+            pass        # ENOSPC: full
         # A long broadcast needs new pages: on a full disk it must be refused whole.
         text = "满盘#%d# " % self.disk_full + "满" * 3000
         r = self.ctl("broadcast", text, ok=False)
