@@ -270,6 +270,8 @@ string_list(struct ctx *c, json_t *obj, const char *key, const char *where,
 			break;
 		if (items[i][0] == '\0') {
 			fail(c, item, "must not be empty");
+			free(items[i]);         /* not counted in *n: freed here */
+			items[i] = NULL;
 			break;
 		}
 		(*n)++;
