@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 
 #include "campaign/caldate.h"
@@ -21,11 +22,32 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char fuzz_dir[] = "/tmp/campaign-fuzz-XXXXXX";
+
+/* At exit (libFuzzer ends with exit()): the temporary store goes. */
+static inline void
+fuzz_remove_dir(void)
+{
+	DIR *d = opendir(fuzz_dir);
+	struct dirent *e;
+	char path[256];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", fuzz_dir, e->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(fuzz_dir);
+}
+
 /* The seed plan (data/plans/fupinri.json) in a fresh store; aborts if that fails. */
 static inline struct store *
 fuzz_seed_store(struct plan **plan_out)
 {
-	static char dir[] = "/tmp/campaign-fuzz-XXXXXX";
+	char *dir = fuzz_dir;
 	char path[128], err[512];
 	struct plan_load_opts opts = { .today = 0 };
 	struct store *s;
@@ -35,6 +57,7 @@ fuzz_seed_store(struct plan **plan_out)
 	log_init("fuzz", LOG_LEVEL_ERROR);
 	if (clock_init(err, sizeof(err)) < 0 || mkdtemp(dir) == NULL)
 		abort();
+	atexit(fuzz_remove_dir);
 	opts.today = clock_today();
 	snprintf(path, sizeof(path), "%s/campaign.db", dir);
 	s = store_open(path, err, sizeof(err));
