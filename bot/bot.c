@@ -21,6 +21,7 @@
 #include "campaign/notify.h"
 #include "campaign/outbox.h"
 #include "campaign/signals.h"
+#include "campaign/stopping.h"
 #include "campaign/xmalloc.h"
 #include "driver_telegram.h"
 #include "intake.h"

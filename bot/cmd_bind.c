@@ -1,11 +1,14 @@
 /*
  * /bind CODE (绑定): redeems a one-time invite and binds the user to its
- * unit. Failed attempts are counted per user, so nobody can guess codes by
- * the thousand (they are 50-bit random anyway).
+ * unit. Failed attempts are counted per user in the store (lib/bindlock.c),
+ * so nobody can guess codes by the thousand, restart or not (they are 50-bit
+ * random anyway).
  */
 #include <string.h>
+#include <time.h>
 
 #include "answer.h"
+#include "campaign/bindlock.h"
 #include "campaign/invites.h"
 #include "campaign/log.h"
 #include "core.h"
@@ -23,7 +26,7 @@ redeem(struct ctx *c, const char *args)
 		buf_puts(&c->out, "无法识别发送者,不能绑定。");
 		return 0;
 	}
-	if (core_bind_limited(c->core, c->platform, ev->user_id)) {
+	if (bindlock_limited(c->store, c->platform, ev->user_id, time(NULL))) {
 		buf_puts(&c->out, "邀请码错误次数太多,请10分钟后再试。");
 		return 0;
 	}
@@ -50,16 +53,16 @@ redeem(struct ctx *c, const char *args)
 		c->user.unit_id = unit_id;
 		return 0;
 	case INVITE_UNKNOWN:
-		core_bind_failed(c->core, c->platform, ev->user_id);
+		bindlock_failed(c->store, c->platform, ev->user_id, time(NULL));
 		buf_puts(&c->out, "邀请码不对,请检查后重试(邀请码形如 ABCDE-FGHJK)。");
 		return 0;
 	case INVITE_USED:
-		core_bind_failed(c->core, c->platform, ev->user_id);
+		bindlock_failed(c->store, c->platform, ev->user_id, time(NULL));
 		buf_puts(&c->out, "这个邀请码已经用过了。每个邀请码只能用一次,"
 		    "请向活动办公室索取新的。");
 		return 0;
 	case INVITE_EXPIRED:
-		core_bind_failed(c->core, c->platform, ev->user_id);
+		bindlock_failed(c->store, c->platform, ev->user_id, time(NULL));
 		buf_puts(&c->out, "这个邀请码已过期,请向活动办公室索取新的。");
 		return 0;
 	case INVITE_ERROR:

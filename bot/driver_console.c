@@ -16,6 +16,7 @@
 #include "campaign/buf.h"
 #include "campaign/chats.h"
 #include "campaign/log.h"
+#include "campaign/safetext.h"
 #include "campaign/markup.h"
 #include "campaign/xmalloc.h"
 
@@ -30,6 +31,7 @@ struct console {
 	bool admin;
 	bool tty;
 	bool eof;
+	size_t refused;         /* messages the database did not take */
 	struct buf line;        /* the partial line read so far */
 	size_t dropped;         /* bytes of the current line beyond LINE_MAX_BYTES */
 	int64_t *done;          /* deliveries printed, their results not yet reported */
@@ -81,9 +83,11 @@ deliver(struct console *c, struct chat_event *evs, size_t n, char **texts)
 {
 	struct chat_batch b = { .platform = c->drv.ops->name, .events = evs, .n = n };
 
-	if (n > 0 && c->drv.host->batch(c->drv.host->ctx, &b) < 0)
+	if (n > 0 && c->drv.host->batch(c->drv.host->ctx, &b) < 0) {
 		fprintf(stderr, "campaign-bot: the database refused %zu message(s); "
 		    "see the log above\n", n);
+		c->refused += n;
+	}
 	for (size_t i = 0; i < n; i++)
 		free(texts[i]);
 	free(texts);
@@ -132,8 +136,16 @@ on_readable(void *arg, int fd)
 		loop_unwatch_fd(c->drv.host->loop, c->fd);
 	}
 	deliver(c, evs, n, texts);
-	if (c->eof)
+	if (c->eof && c->refused > 0) {
+		/* Not a clean run: say so in the exit status too. */
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "%zu message(s) were not recorded (the database "
+		    "refused them); exiting with status 1", c->refused);
+		c->drv.host->fatal(c->drv.host->ctx, msg);
+	} else if (c->eof) {
 		c->drv.host->input_closed(c->drv.host->ctx);
+	}
 }
 
 static void
@@ -169,6 +181,7 @@ console_start(struct driver *d)
 	if (d->host->batch(d->host->ctx, &b) < 0)
 		log_warnx("console", "cannot record the console chat");
 	loop_watch_fd(d->host->loop, c->fd, on_readable, c);
+	safetext_filter_stdio();        /* what users wrote never steers this terminal */
 	if (c->tty)
 		fprintf(stderr, "campaign-bot console: 你是用户 %s%s。输入 /help 查看用法,"
 		    "Ctrl-D 退出。\n", c->user_id, c->admin ? "(管理员)" : "");

@@ -100,10 +100,14 @@ intake_batch(struct store *s, struct core *core, const struct chat_batch *b,
 				goto fail;
 		} else {
 			store_rollback(s);
+			if (core_apologize(core, b->platform, ev) < 0) {
+				log_warnx("intake", "%s update %s failed, and storing an apology "
+				    "failed too: not answered, to be tried again", b->platform,
+				    ev->event_id != NULL ? ev->event_id : "-");
+				goto fail;
+			}
 			log_warnx("intake", "%s update %s failed; answered with an apology",
 			    b->platform, ev->event_id != NULL ? ev->event_id : "-");
-			if (core_apologize(core, b->platform, ev) < 0)
-				goto fail;
 		}
 		(*napplied)++;
 	}

@@ -293,6 +293,36 @@ pacer_record(struct pacer *p, const char *chat_id, bool group, int64_t now)
 	}
 }
 
+/* The newest entry of a ring equal to started moves to now. */
+static void
+ring_done(int64_t *ring, size_t head, size_t count, size_t max, int64_t started, int64_t now)
+{
+	for (size_t k = count; k > 0; k--) {
+		int64_t *t = &ring[(head + k - 1) % max];
+
+		if (*t == started) {
+			*t = max64(*t, now);
+			return;
+		}
+	}
+}
+
+void
+pacer_done(struct pacer *p, const char *chat_id, bool group, int64_t started, int64_t now)
+{
+	struct chat_pace *c = find(p, chat_id);
+
+	p->now = max64(p->now, now);
+	if (p->global != NULL)
+		ring_done(p->global, p->ghead, p->gcount, (size_t)p->lim.global_max, started, now);
+	if (c == NULL)
+		return;
+	if (c->last == started)
+		c->last = max64(c->last, now);
+	if (group && c->ring != NULL)
+		ring_done(c->ring, c->head, c->count, (size_t)p->lim.group_max, started, now);
+}
+
 void
 pacer_pause(struct pacer *p, int64_t until)
 {

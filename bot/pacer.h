@@ -33,6 +33,13 @@ void pacer_chat_windows(struct pacer *p, const char *chat_id, const struct pace_
     size_t n);
 /* Nothing starts to this chat before until. */
 void pacer_pause_chat(struct pacer *p, const char *chat_id, int64_t until);
+/*
+ * The message to chat that started at started was answered at now: the
+ * server saw it somewhere in between, so its times count from now (the
+ * next message's gap holds at the server whatever the network's jitter).
+ */
+void pacer_done(struct pacer *p, const char *chat_id, bool group, int64_t started,
+    int64_t now);
 /* Nothing starts before until (a later pause wins over an earlier one). */
 void pacer_pause(struct pacer *p, int64_t until);
 int64_t pacer_paused_until(const struct pacer *p);

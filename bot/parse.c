@@ -178,8 +178,11 @@ parse_report(const char *args, struct report_args *out, const char **why)
 		/* "ID UNIT PCT": an admin reporting for a unit. */
 		out->unit = xstrdup(tok);
 		p = next_token(p, tok, sizeof(tok));
-		if (*tok == '\0' || parse_progress(tok, &out->percent, &out->done, &rest) < 0)
+		if (*tok == '\0' || parse_progress(tok, &out->percent, &out->done, &rest) < 0) {
+			if (isdigit((unsigned char)tok[0]))
+				*why = "进度请写0到100之间的数(例如 60 或 60%),完成了写 done。";
 			goto fail;
+		}
 	}
 	out->note = note_from(rest, p);
 	return 0;

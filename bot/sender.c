@@ -32,12 +32,15 @@
 #define BACKOFF_MAX_MS 60000
 #define GIVE_UP_ATTEMPTS 1500   /* ~a day of retries at the longest backoff */
 #define RETRY_AFTER_MARGIN_MS 250
+#define MAX_UNRECORDED 256      /* sent, but the store would not record it (a full disk) */
 
 struct flight {
 	int64_t id;
 	char *chat_id;
 	int part, nparts;
 	int attempts;
+	int64_t started;        /* when it was handed to the driver (the pacer's time) */
+	bool group;
 };
 
 struct sender {
@@ -48,6 +51,8 @@ struct sender {
 	struct loop_timer *timer;
 	struct flight flights[MAX_IN_FLIGHT];
 	int nflights;
+	int64_t unrecorded[MAX_UNRECORDED]; /* sent; recording it failed: never send again */
+	size_t nunrecorded;
 	int failures;           /* consecutive transient failures */
 	int64_t ready_at;       /* earliest time a head waits for (last pass); -1: none */
 	bool kicked;            /* a pass is due */
@@ -323,6 +328,8 @@ start(struct sender *s, const struct delivery *d, int64_t now)
 		f->part = d->parts_sent;
 		f->nparts = (int)n;
 		f->attempts = d->attempts;
+		f->started = now;
+		f->group = is_group(d);
 		pacer_record(s->pacer, d->chat_id, is_group(d), now);
 		ok = true;
 	}
@@ -344,6 +351,42 @@ ready_time(struct sender *s, const struct delivery *d, int64_t now, int64_t real
 	return t;
 }
 
+static bool
+is_unrecorded(const struct sender *s, int64_t id)
+{
+	for (size_t i = 0; i < s->nunrecorded; i++)
+		if (s->unrecorded[i] == id)
+			return true;
+	return false;
+}
+
+/* A delivery sent that the store would not mark: remembered, so it is not sent twice. */
+static void
+mark_sent(struct sender *s, int64_t id)
+{
+	if (outbox_mark_sent(s->store, id, clock_now()) == 0 || is_unrecorded(s, id))
+		return;
+	if (s->nunrecorded < MAX_UNRECORDED) {
+		s->unrecorded[s->nunrecorded++] = id;
+		log_warnx("sender", "delivery %lld was sent but not recorded; recording it again "
+		    "before its chat gets anything else", (long long)id);
+	}
+}
+
+/* Records what could not be recorded before; what still fails stays remembered. */
+static void
+record_unrecorded(struct sender *s)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->nunrecorded; i++)
+		if (outbox_mark_sent(s->store, s->unrecorded[i], clock_now()) < 0)
+			s->unrecorded[kept++] = s->unrecorded[i];
+	if (kept < s->nunrecorded)
+		s->stale = true;
+	s->nunrecorded = kept;
+}
+
 static void
 pass(void *arg)
 {
@@ -353,6 +396,8 @@ pass(void *arg)
 
 	s->ready_at = -1;
 	s->kicked = false;
+	if (s->nunrecorded > 0)
+		record_unrecorded(s);
 	if (s->stale) {
 		deliveries_free(s->heads, s->nheads);
 		if (outbox_heads(s->store, drv->ops->name, HEADS_MAX, &s->heads, &s->nheads) < 0) {
@@ -381,6 +426,8 @@ pass(void *arg)
 			continue;
 		if (flight_of_chat(s, d->chat_id) != NULL)
 			continue;       /* one message per chat at a time keeps the order */
+		if (is_unrecorded(s, d->id))
+			continue;       /* sent already: its chat waits until it is recorded */
 		t = ready_time(s, d, now, real_now);
 		if (t <= now && drv->ops->can_send(drv)) {
 			if (start(s, d, now))
@@ -398,6 +445,8 @@ arm:
 	/* Bounded: look again within a minute even if nothing is due (another writer). */
 	if (next < 0 || next - now > 60000)
 		next = now + 60000;
+	if (s->nunrecorded > 0 && next - now > 1000)
+		next = now + 1000;      /* try recording again soon */
 	if (!loop_timer_armed(s->timer))
 		loop_timer_at(s->timer, next);
 }
@@ -477,6 +526,7 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 	f = s->flights[i];
 	s->flights[i] = s->flights[--s->nflights];
 	memset(&s->flights[s->nflights], 0, sizeof(f));
+	pacer_done(s->pacer, f.chat_id, f.group, f.started, now);
 	switch (r->status) {
 	case SEND_OK:
 		s->failures = 0;
@@ -489,7 +539,7 @@ sender_result(struct sender *s, int64_t id, const struct send_result *r)
 			else
 				s->stale = true;
 		} else {
-			outbox_mark_sent(s->store, id, clock_now());
+			mark_sent(s, id);
 			advance(s, id);
 		}
 		break;

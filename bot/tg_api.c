@@ -15,6 +15,7 @@
 #include "campaign/buf.h"
 #include "campaign/log.h"
 #include "campaign/num.h"
+#include "campaign/redact.h"
 #include "campaign/xmalloc.h"
 
 #define CONNECT_TIMEOUT_MS 10000
@@ -103,21 +104,7 @@ tg_api_free(struct tg_api *api)
 static void
 scrub_one(const char *token, char *text)
 {
-	size_t n = strlen(token);
-	char *hit;
-
-	if (n == 0)
-		return;
-	while ((hit = strstr(text, token)) != NULL) {
-		static const char mask[] = "<token>";
-
-		if (n >= sizeof(mask) - 1) {
-			memcpy(hit, mask, sizeof(mask) - 1);
-			memmove(hit + sizeof(mask) - 1, hit + n, strlen(hit + n) + 1);
-		} else {
-			memset(hit, '*', n);
-		}
-	}
+	redact_secret(text, token);
 }
 
 void
@@ -232,6 +219,7 @@ classify_error(struct tg_call *call, struct tg_result *r)
 	const json_t *params = json_object_get(call->root, "parameters");
 	const json_t *retry = json_object_get(params, "retry_after");
 	const json_t *migrate = json_object_get(params, "migrate_to_chat_id");
+	char *desc_copy;
 
 	r->outcome = TG_API_ERROR;
 	r->error_code = json_is_integer(code) ? (int)json_integer_value(code) :
@@ -242,8 +230,12 @@ classify_error(struct tg_call *call, struct tg_result *r)
 	if (json_is_integer(migrate))
 		snprintf(r->migrate_to, sizeof(r->migrate_to), "%" JSON_INTEGER_FORMAT,
 		    json_integer_value(migrate));
+	/* Masked before it is cut, so no piece of an echoed token survives the cut. */
+	desc_copy = xstrdup(r->description);
+	tg_api_scrub(call->api, desc_copy);
 	snprintf(r->detail, sizeof(r->detail), "%.40s: %d %.160s", call->method, r->error_code,
-	    r->description);
+	    desc_copy);
+	free(desc_copy);
 }
 
 static void

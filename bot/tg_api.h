@@ -46,7 +46,7 @@ void tg_api_set_token(struct tg_api *api, const char *token);
 bool tg_api_token_is(const struct tg_api *api, const char *token);
 /* issue 15: <api_url>/file/bot<token>/<file_path>, owned; holds the token: never log it. */
 char *tg_api_file_url(const struct tg_api *api, const char *file_path);
-/* Replaces every occurrence of the token in text with "<token>" (in place). */
+/* Masks the token (and a replaced one) in text, in every form (lib/redact.c), in place. */
 void tg_api_scrub(const struct tg_api *api, char *text);
 
 /* max_body: the largest answer accepted. */

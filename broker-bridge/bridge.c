@@ -28,6 +28,7 @@
 #include "campaign/signals.h"
 #include "campaign/notify.h"
 #include "campaign/plandb.h"
+#include "campaign/stopping.h"
 #include "campaign/store.h"
 #include "campaign/topic.h"
 #include "campaign/xmalloc.h"

@@ -267,7 +267,22 @@ describe(int rc, int err)
 		return strerror(err);
 	if (rc == MOSQ_ERR_EAI)
 		return "host name lookup failed";
-	return mosquitto_strerror(rc);
+	/* Codes libmosquitto 2.0 has no text for ("Unknown error."). */
+	switch (rc) {
+	case MOSQ_ERR_KEEPALIVE:
+		return "the broker did not answer within 1.5 x keepalive: is it overloaded, "
+		    "or is host:port not an MQTT broker?";
+	case MOSQ_ERR_MALFORMED_PACKET:
+		return "the broker sent a malformed packet: is host:port an MQTT broker?";
+	case MOSQ_ERR_TIMEOUT:
+		return "timed out";
+	case MOSQ_ERR_LOOKUP:
+		return "host name lookup failed";
+	case MOSQ_ERR_UNKNOWN:
+		return "libmosquitto gave no reason (MOSQ_ERR_UNKNOWN)";
+	default:
+		return mosquitto_strerror(rc);
+	}
 }
 
 /* The connection is gone (or never came): schedule the next attempt. */

@@ -21,6 +21,7 @@
 #include "campaign/lockfile.h"
 #include "campaign/num.h"
 #include "campaign/outbox.h"
+#include "campaign/safetext.h"
 #include "campaign/xmalloc.h"
 #include "cli.h"
 #include "table.h"
@@ -214,7 +215,8 @@ draw(int64_t id, const struct outbox_counts *c, int64_t elapsed_ms, bool tty)
 		fflush(stdout);
 		return;
 	}
-	printf("\r\033[K[");
+	safetext_raw(stdout, "\r\033[K");     /* our own control sequence, past the filter */
+	printf("[");
 	for (int i = 0; i < BAR_WIDTH; i++)
 		fputs(i < filled ? "#" : "-", stdout);
 	printf("] %lld/%lld %3d%%  delivered %lld · failed %lld · pending %lld  %llds",

@@ -12,6 +12,7 @@
 #include "campaign/clock.h"
 #include "campaign/log.h"
 #include "campaign/version.h"
+#include "campaign/safetext.h"
 #include "campaign/textnorm.h"
 #include "cli.h"
 
@@ -106,6 +107,7 @@ main(int argc, char **argv)
 	int ch, rc;
 
 	setlocale(LC_CTYPE, "");
+	safetext_filter_stdio();        /* chat text never steers the admin's terminal */
 	log_init("campaignctl", LOG_LEVEL_WARN);
 	/* '+': stop at the command name; the command parses the rest. */
 	while ((ch = getopt_long(argc, argv, "+d:c:hV", options, NULL)) != -1) {

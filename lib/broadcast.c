@@ -17,6 +17,7 @@
 #include "campaign/clock.h"
 #include "campaign/events.h"
 #include "campaign/markup.h"
+#include "campaign/safetext.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
@@ -53,8 +54,7 @@ broadcast_text_clean(const char *text, char **out, char *err, size_t errlen)
 		size_t n = utf8_decode(text + i, len - i, &cp);
 
 		chars++;
-		if ((cp < 0x20 && cp != '\n' && cp != '\t' && cp != '\r') || cp == 0x7f ||
-		    (cp >= 0x80 && cp < 0xa0)) {
+		if (safetext_unsafe(cp) && cp != '\r') {
 			snprintf(err, errlen, "the text holds a control character (U+%04X, "
 			    "character %zu); only line breaks and tabs are allowed", (unsigned)cp,
 			    chars);

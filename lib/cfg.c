@@ -16,6 +16,7 @@
 
 #include "campaign/caldate.h"
 #include "campaign/num.h"
+#include "campaign/secretfile.h"
 #include "campaign/topic.h"
 #include "campaign/users.h"
 #include "campaign/xmalloc.h"
@@ -24,6 +25,10 @@ struct parse_ctx {
 	struct cfg *cfg;
 	FILE *fp;
 	int line;
+	bool midline;           /* the last read stopped inside a line */
+	bool continued;         /* the line read is indented: inih continues the last key */
+	char **keys;            /* "section.key" seen so far: a second one is refused */
+	size_t nkeys;
 	char *err;
 	size_t errlen;
 	bool failed;
@@ -507,6 +512,22 @@ apply_bulletin(struct cfg *cfg, const char *name, const char *value)
 	return NULL;
 }
 
+static bool
+seen_before(struct parse_ctx *ctx, const char *section, const char *name)
+{
+	char *key = xasprintf("%s.%s", section, name);
+
+	for (size_t i = 0; i < ctx->nkeys; i++) {
+		if (strcmp(ctx->keys[i], key) == 0) {
+			free(key);
+			return true;
+		}
+	}
+	ctx->keys = xreallocarray(ctx->keys, ctx->nkeys + 1, sizeof(*ctx->keys));
+	ctx->keys[ctx->nkeys++] = key;
+	return false;
+}
+
 static int
 on_entry(void *user, const char *section, const char *name, const char *value)
 {
@@ -516,6 +537,12 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 
 	if (ctx->failed)
 		return 0;
+	if (!ctx->continued && seen_before(ctx, section, name)) {
+		snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: given twice; keep one (the "
+		    "second would silently win)", cfg->path, ctx->line, section, name);
+		ctx->failed = true;
+		return 0;
+	}
 	if (strcmp(section, "store") == 0)
 		problem = apply_store(cfg, name, value);
 	else if (strcmp(section, "chat") == 0)
@@ -552,15 +579,31 @@ on_entry(void *user, const char *section, const char *name, const char *value)
 	return 1;
 }
 
-/* inih calls the reader once per line, so counting calls gives line numbers. */
+/*
+ * inih calls the reader once per line of at most num - 1 bytes. A longer
+ * line would be read in pieces, each parsed as a line of its own (the tail
+ * of a comment as a key): it is refused, at its own line number.
+ */
 static char *
 read_line(char *str, int num, void *stream)
 {
 	struct parse_ctx *ctx = stream;
 	char *line = fgets(str, num, ctx->fp);
+	size_t len;
 
-	if (line != NULL)
+	if (line == NULL || ctx->failed)
+		return NULL;
+	len = strlen(line);
+	if (!ctx->midline)
 		ctx->line++;
+	ctx->continued = line[0] == ' ' || line[0] == '\t';
+	ctx->midline = len > 0 && line[len - 1] != '\n' && !feof(ctx->fp);
+	if (ctx->midline) {
+		snprintf(ctx->err, ctx->errlen, "%s:%d: line longer than %d bytes; shorten it "
+		    "(a comment too)", ctx->cfg->path, ctx->line, num - 2);
+		ctx->failed = true;
+		return NULL;
+	}
 	return line;
 }
 
@@ -613,6 +656,9 @@ cfg_load(const char *path, char *err, size_t errlen)
 	}
 	rc = ini_parse_stream(read_line, &ctx, on_entry, &ctx);
 	fclose(ctx.fp);
+	for (size_t i = 0; i < ctx.nkeys; i++)
+		free(ctx.keys[i]);
+	free(ctx.keys);
 	if (ctx.failed)
 		goto fail;
 	if (rc != 0) {
@@ -733,29 +779,5 @@ cfg_has_driver(const struct cfg *cfg, const char *driver)
 char *
 cfg_read_secret(const char *path, char *err, size_t errlen)
 {
-	char line[4096];
-	FILE *fp = fopen(path, "r");
-	size_t len;
-
-	if (fp == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), fp) == NULL) {
-		fclose(fp);
-		snprintf(err, errlen, "%s: empty file", path);
-		return NULL;
-	}
-	fclose(fp);
-	len = strlen(line);
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r' ||
-	    line[len - 1] == ' '))
-		line[--len] = '\0';
-	if (len == 0) {
-		snprintf(err, errlen, "%s: empty secret", path);
-		return NULL;
-	}
-	char *secret = xstrdup(line);
-	explicit_bzero(line, sizeof(line));
-	return secret;
+	return secretfile_read(path, err, errlen);
 }

@@ -9,6 +9,7 @@
 
 #include "campaign/buf.h"
 #include "campaign/log.h"
+#include "campaign/safetext.h"
 #include "campaign/outbox.h"
 #include "campaign/xmalloc.h"
 
@@ -31,7 +32,7 @@ chats_seen(struct store *s, const char *platform, const char *chat_id, const cha
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, chat_id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, kind != NULL ? kind : CHAT_PRIVATE, -1, SQLITE_STATIC);
-	store_bind_text(st, 4, title);
+	safetext_bind(st, 4, title);
 	sqlite3_bind_int(st, 5, subscribe_new ? 1 : 0);
 	sqlite3_bind_int64(st, 6, (int64_t)now);
 	store_bind_text(st, 7, user_id);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "campaign/num.h"
+#include "campaign/safetext.h"
 #include "campaign/utf8.h"
 
 static enum log_level current_level = LOG_LEVEL_INFO;
@@ -221,6 +222,8 @@ log_escape(const char *text, char *buf, size_t bufsize, size_t max_chars)
 			snprintf(piece, sizeof(piece), "\\\\");
 		} else if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0)) {
 			snprintf(piece, sizeof(piece), "\\x%02x", (unsigned)cp);
+		} else if (safetext_unsafe(cp)) {
+			snprintf(piece, sizeof(piece), "\\u%04x", (unsigned)cp);
 		} else {
 			memcpy(piece, p, n);
 			piece[n] = '\0';

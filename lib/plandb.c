@@ -1,7 +1,8 @@
 /*
  * Plan <-> store. plandb_replace swaps the whole plan in one transaction;
  * rows are marked (seq = -1), upserted, and what stayed marked is deleted,
- * so survivors keep their ids and everything hanging off them.
+ * so survivors keep their ids and everything hanging off them. Reading it
+ * back is linear in its size (a hash of task ids, units sorted by id).
  */
 #include "campaign/plandb.h"
 
@@ -15,6 +16,7 @@
 #include "campaign/clock.h"
 #include "campaign/log.h"
 #include "campaign/num.h"
+#include "campaign/strindex.h"
 #include "campaign/xmalloc.h"
 
 static int
@@ -282,11 +284,35 @@ column_day(sqlite3_stmt *st, int col)
 	    sqlite3_column_int(st, col);
 }
 
+/* A unit's store id and its index in plan->units, sorted by id for bsearch. */
+struct unit_ref {
+	int64_t id;
+	size_t index;
+};
+
 static int
-load_units(struct store *s, struct plan *plan)
+unit_ref_cmp(const void *a, const void *b)
+{
+	const struct unit_ref *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static ssize_t
+unit_ref_find(const struct unit_ref *refs, size_t n, int64_t id)
+{
+	struct unit_ref key = { .id = id };
+	const struct unit_ref *r = bsearch(&key, refs, n, sizeof(*refs), unit_ref_cmp);
+
+	return r == NULL ? -1 : (ssize_t)r->index;
+}
+
+static int
+load_units(struct store *s, struct plan *plan, struct unit_ref **refs_out)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT id, name, norm, placeholder FROM units "
 	    "ORDER BY seq");
+	struct unit_ref *refs;
 	size_t cap = 0;
 
 	if (st == NULL)
@@ -306,23 +332,25 @@ load_units(struct store *s, struct plan *plan)
 		u->placeholder = sqlite3_column_int(st, 3) != 0;
 	}
 	sqlite3_reset(st);
+	refs = *refs_out = xcalloc(plan->nunits + 1, sizeof(*refs));
+	for (size_t i = 0; i < plan->nunits; i++)
+		refs[i] = (struct unit_ref){ .id = plan->units[i].id, .index = i };
+	qsort(refs, plan->nunits, sizeof(*refs), unit_ref_cmp);
 	st = store_stmt(s, "SELECT unit_id, alias, norm FROM unit_aliases ORDER BY unit_id, seq");
 	if (st == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		int64_t id = sqlite3_column_int64(st, 0);
+		ssize_t i = unit_ref_find(refs, plan->nunits, sqlite3_column_int64(st, 0));
+		struct plan_unit *u;
 
-		for (size_t i = 0; i < plan->nunits; i++) {
-			struct plan_unit *u = &plan->units[i];
-
-			if (u->id != id)
-				continue;
-			u->aliases = xreallocarray(u->aliases, u->naliases + 1, sizeof(*u->aliases));
-			u->alias_norms = xreallocarray(u->alias_norms, u->naliases + 1,
-			    sizeof(*u->alias_norms));
-			u->aliases[u->naliases] = store_column_text(st, 1);
-			u->alias_norms[u->naliases++] = store_column_text(st, 2);
-		}
+		if (i < 0)
+			continue;
+		u = &plan->units[i];
+		u->aliases = xreallocarray(u->aliases, u->naliases + 1, sizeof(*u->aliases));
+		u->alias_norms = xreallocarray(u->alias_norms, u->naliases + 1,
+		    sizeof(*u->alias_norms));
+		u->aliases[u->naliases] = store_column_text(st, 1);
+		u->alias_norms[u->naliases++] = store_column_text(st, 2);
 	}
 	sqlite3_reset(st);
 	return 0;
@@ -349,8 +377,94 @@ load_names(const char *text, size_t *n)
 	return names;
 }
 
+/* The units gathered for one task: the responsible ones with their roles, and
+   the placeholders ("相关单位") apart: nobody to remind or wait for. */
+struct gathered {
+	size_t *units, n;
+	unsigned char *roles;
+	size_t *placeholders, nph;
+};
+
+/* Gives task t the units gathered for it. */
+static void
+set_units(struct plan_task *t, const struct gathered *g)
+{
+	if (t == NULL || t->units != NULL)
+		return;
+	t->units = xcalloc(g->n + 1, sizeof(*t->units));
+	t->roles = xcalloc(g->n + 1, sizeof(*t->roles));
+	if (g->n > 0) {
+		memcpy(t->units, g->units, g->n * sizeof(*g->units));
+		memcpy(t->roles, g->roles, g->n * sizeof(*g->roles));
+	}
+	t->nunits = g->n;
+	t->placeholders = xcalloc(g->nph + 1, sizeof(*t->placeholders));
+	if (g->nph > 0)
+		memcpy(t->placeholders, g->placeholders, g->nph * sizeof(*g->placeholders));
+	t->nplaceholders = g->nph;
+}
+
+/* task_units, grouped by task: one hash lookup per task, one bsearch per row. */
 static int
-load_tasks(struct store *s, struct plan *plan)
+load_task_units(struct store *s, struct plan *plan, const struct unit_ref *refs)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT task_id, unit_id, role FROM task_units "
+	    "ORDER BY task_id, seq");
+	struct strindex *ids = strindex_new(plan->ntasks);
+	struct gathered g = {
+		.units = xcalloc(plan->nunits + 1, sizeof(*g.units)),
+		.roles = xcalloc(plan->nunits + 1, sizeof(*g.roles)),
+		.placeholders = xcalloc(plan->nunits + 1, sizeof(*g.placeholders)),
+	};
+	const struct gathered none = { 0 };
+	struct plan_task *cur = NULL;
+	char *cur_id = NULL;
+
+	for (size_t i = 0; i < plan->ntasks; i++)
+		strindex_put(ids, plan->tasks[i].id, i);
+	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
+		const char *task_id = (const char *)sqlite3_column_text(st, 0);
+		ssize_t u = unit_ref_find(refs, plan->nunits, sqlite3_column_int64(st, 1));
+		const char *role = (const char *)sqlite3_column_text(st, 2);
+		ssize_t ti;
+
+		if (task_id == NULL)
+			continue;
+		if (cur_id == NULL || strcmp(cur_id, task_id) != 0) {
+			set_units(cur, &g);
+			g.n = g.nph = 0;
+			free(cur_id);
+			cur_id = xstrdup(task_id);
+			ti = strindex_get(ids, task_id);
+			cur = ti < 0 ? NULL : &plan->tasks[ti];
+		}
+		if (u < 0)
+			continue;
+		if (plan->units[u].placeholder) {
+			if (g.nph < plan->nunits)
+				g.placeholders[g.nph++] = (size_t)u;
+		} else if (g.n < plan->nunits) {
+			g.roles[g.n] = role == NULL ? PLAN_ROLE_NONE : strcmp(role, "lead") == 0 ?
+			    PLAN_ROLE_LEAD : PLAN_ROLE_SUPPORT;
+			g.units[g.n++] = (size_t)u;
+		}
+	}
+	set_units(cur, &g);
+	if (st != NULL)
+		sqlite3_reset(st);
+	/* Tasks without units still get (empty) arrays. */
+	for (size_t i = 0; i < plan->ntasks; i++)
+		set_units(&plan->tasks[i], &none);
+	free(cur_id);
+	free(g.units);
+	free(g.roles);
+	free(g.placeholders);
+	strindex_free(ids);
+	return st == NULL ? -1 : 0;
+}
+
+static int
+load_tasks(struct store *s, struct plan *plan, const struct unit_ref *refs)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT id, title, detail, when_text, start_day, "
 	    "due_day, fuzzy, actors, report_to, deliverable FROM tasks ORDER BY seq");
@@ -378,36 +492,30 @@ load_tasks(struct store *s, struct plan *plan)
 		t->report_to = load_names((const char *)sqlite3_column_text(st, 8),
 		    &t->nreport_to);
 		t->deliverable = store_column_text(st, 9);
-		t->units = xcalloc(plan->nunits + 1, sizeof(*t->units));
-		t->roles = xcalloc(plan->nunits + 1, sizeof(*t->roles));
-		t->placeholders = xcalloc(plan->nunits + 1, sizeof(*t->placeholders));
 	}
 	sqlite3_reset(st);
-	/* Placeholder units stay out of a task's units: nobody to remind or wait for. */
-	st = store_stmt(s, "SELECT task_id, unit_id, role FROM task_units ORDER BY task_id, seq");
-	if (st == NULL)
+	return load_task_units(s, plan, refs);
+}
+
+/* A plan stored beyond the limits (by an older version) is refused, not loaded slowly. */
+static int
+check_limits(struct store *s, char *err, size_t errlen)
+{
+	int ntasks = count(s, "SELECT count(*) FROM tasks");
+	int nunits = count(s, "SELECT count(*) FROM units");
+
+	if (ntasks < 0 || nunits < 0) {
+		snprintf(err, errlen, "%s: cannot read the plan: %s", store_path(s),
+		    store_errmsg(s));
 		return -1;
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		const char *task_id = (const char *)sqlite3_column_text(st, 0);
-		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
-
-		for (size_t i = 0; i < plan->ntasks && u >= 0; i++) {
-			struct plan_task *t = &plan->tasks[i];
-
-			const char *role = (const char *)sqlite3_column_text(st, 2);
-
-			if (strcmp(t->id, task_id) != 0)
-				continue;
-			if (plan->units[u].placeholder && t->nplaceholders < plan->nunits) {
-				t->placeholders[t->nplaceholders++] = (size_t)u;
-			} else if (t->nunits < plan->nunits) {
-				t->roles[t->nunits] = role == NULL ? PLAN_ROLE_NONE :
-				    strcmp(role, "lead") == 0 ? PLAN_ROLE_LEAD : PLAN_ROLE_SUPPORT;
-				t->units[t->nunits++] = (size_t)u;
-			}
-		}
 	}
-	sqlite3_reset(st);
+	if (ntasks > PLAN_MAX_TASKS || nunits > PLAN_MAX_UNITS) {
+		snprintf(err, errlen, "%s: the stored plan has %d tasks and %d units, more "
+		    "than a plan may have (%d tasks, %d units): load a smaller plan "
+		    "(campaignctl plan load FILE.json)", store_path(s), ntasks, nunits,
+		    PLAN_MAX_TASKS, PLAN_MAX_UNITS);
+		return -1;
+	}
 	return 0;
 }
 
@@ -416,6 +524,7 @@ plandb_load(struct store *s, char *err, size_t errlen)
 {
 	struct plan *plan = xcalloc(1, sizeof(*plan));
 	char *year = NULL, *given = NULL, *key = NULL;
+	struct unit_ref *refs = NULL;
 	int y;
 
 	plan->id = plandb_meta(s, "plan.id");
@@ -437,8 +546,10 @@ plandb_load(struct store *s, char *err, size_t errlen)
 	plan->year_given = given != NULL && strcmp(given, "1") == 0;
 	if (key == NULL || caldate_parse(key, &plan->key_date) < 0)
 		plan->key_date = CALDATE_NONE;
-	if (plan->title == NULL || plan->timezone == NULL || load_units(s, plan) < 0 ||
-	    load_tasks(s, plan) < 0) {
+	if (check_limits(s, err, errlen) < 0)
+		goto fail;
+	if (plan->title == NULL || plan->timezone == NULL ||
+	    load_units(s, plan, &refs) < 0 || load_tasks(s, plan, refs) < 0) {
 		snprintf(err, errlen, "%s: cannot read the plan: %s", store_path(s),
 		    store_errmsg(s));
 		goto fail;
@@ -446,11 +557,13 @@ plandb_load(struct store *s, char *err, size_t errlen)
 	free(year);
 	free(given);
 	free(key);
+	free(refs);
 	return plan;
 fail:
 	free(year);
 	free(given);
 	free(key);
+	free(refs);
 	plan_free(plan);
 	return NULL;
 }

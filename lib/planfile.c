@@ -4,18 +4,25 @@
  * the position (for syntax errors; jansson gives line and column) or the
  * field path ("tasks[3] (2.4).due"), so an admin can fix the file without
  * reading code. A plan that loads is consistent: unique task ids, known
- * units, real dates, start <= due.
+ * units, real dates, start <= due. Loading is linear in the plan's size
+ * (hash lookups), and a plan beyond the limits of plan.h is refused.
  */
 #include "campaign/plan.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "campaign/caldate.h"
+#include "campaign/safetext.h"
+#include "campaign/strindex.h"
 #include "campaign/textnorm.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
@@ -25,6 +32,7 @@ struct ctx {
 	char *err;
 	size_t errlen;
 	bool failed;
+	struct strindex *names;  /* unit name and alias norms -> unit index */
 };
 
 /* A date field before year resolution. */
@@ -65,6 +73,25 @@ type_name(json_t *v)
 	return "?";
 }
 
+/* The first C1 control or direction character of valid UTF-8 text, or 0. */
+static uint32_t
+bidi_or_c1(const char *s)
+{
+	size_t len = strlen(s), i = 0;
+
+	while (i < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + i, len - i, &cp);
+
+		if (n == 0)
+			return 0;
+		if (cp >= 0x80 && safetext_unsafe(cp))
+			return cp;
+		i += n;
+	}
+	return 0;
+}
+
 /* Checks a string value: no NUL, no control characters, length in characters. */
 static char *
 text_field(struct ctx *c, const char *where, json_t *v, size_t max_chars,
@@ -72,6 +99,7 @@ text_field(struct ctx *c, const char *where, json_t *v, size_t max_chars,
 {
 	const char *s;
 	size_t len;
+	uint32_t bad;
 
 	if (!json_is_string(v)) {
 		fail(c, where, "expected a string, found %s", type_name(v));
@@ -90,6 +118,13 @@ text_field(struct ctx *c, const char *where, json_t *v, size_t max_chars,
 			fail(c, where, "contains a control character");
 			return NULL;
 		}
+	}
+	/* Names are matched: one that looks like another but is not would mislead. */
+	bad = max_chars == PLAN_NAME_MAX_CHARS ? safetext_name_bad(s) : bidi_or_c1(s);
+	if (bad != 0) {
+		fail(c, where, "contains U+%04X, a control, direction or invisible character; "
+		    "retype the text", (unsigned)bad);
+		return NULL;
 	}
 	if (utf8_chars(s) > max_chars) {
 		fail(c, where, "longer than %zu characters", max_chars);
@@ -236,6 +271,8 @@ string_list(struct ctx *c, json_t *obj, const char *key, const char *where,
 			break;
 		if (items[i][0] == '\0') {
 			fail(c, item, "must not be empty");
+			free(items[i]);         /* not counted in *n: freed here */
+			items[i] = NULL;
 			break;
 		}
 		(*n)++;
@@ -253,10 +290,17 @@ load_units(struct ctx *c, struct plan *plan, json_t *arr)
 		fail(c, "units", arr == NULL ? "missing" : "expected an array");
 		return;
 	}
+	if (json_array_size(arr) > PLAN_MAX_UNITS) {
+		fail(c, "units", "%zu units, more than the %d a plan may have",
+		    json_array_size(arr), PLAN_MAX_UNITS);
+		return;
+	}
 	plan->units = xcalloc(json_array_size(arr) + 1, sizeof(*plan->units));
+	c->names = strindex_new(json_array_size(arr) * 2);
 	json_array_foreach(arr, i, u) {
 		char where[64];
 		struct plan_unit *unit = &plan->units[i];
+		size_t owner;
 
 		snprintf(where, sizeof(where), "units[%zu]", i);
 		if (!json_is_object(u)) {
@@ -284,17 +328,22 @@ load_units(struct ctx *c, struct plan *plan, json_t *arr)
 		unit->alias_norms = xcalloc(unit->naliases + 1, sizeof(*unit->alias_norms));
 		if (c->failed)
 			return;
-		if (plan_unit_index_norm(plan, unit->norm) != (ssize_t)i) {
-			fail(c, where, "unit \"%s\" is listed twice (names are compared "
-			    "after normalization)", unit->name);
+		if (unit->naliases > PLAN_MAX_ALIASES) {
+			fail(c, where, "%zu aliases, more than the %d a unit may have",
+			    unit->naliases, PLAN_MAX_ALIASES);
+			return;
+		}
+		owner = strindex_put(c->names, unit->norm, i);
+		if (owner != i) {
+			fail(c, where, "unit \"%s\" is listed twice or names another unit "
+			    "\"%s\" (names are compared after normalization)", unit->name,
+			    plan->units[owner].name);
 			return;
 		}
 		for (size_t a = 0; a < unit->naliases; a++) {
-			ssize_t owner;
-
 			unit->alias_norms[a] = textnorm_name(unit->aliases[a]);
-			owner = plan_unit_index_norm(plan, unit->alias_norms[a]);
-			if (owner >= 0 && owner != (ssize_t)i) {
+			owner = strindex_put(c->names, unit->alias_norms[a], i);
+			if (owner != i) {
 				fail(c, where, "alias \"%s\" already names unit \"%s\"",
 				    unit->aliases[a], plan->units[owner].name);
 				return;
@@ -414,18 +463,27 @@ static void
 load_tasks(struct ctx *c, struct plan *plan, json_t *arr,
     struct raw_task_dates **raw_out)
 {
-	size_t i;
+	size_t i, *seen;
 	json_t *t;
 	struct raw_task_dates *raw;
+	struct strindex *ids;
 
 	*raw_out = NULL;
 	if (!json_is_array(arr)) {
 		fail(c, "tasks", arr == NULL ? "missing" : "expected an array");
 		return;
 	}
+	if (json_array_size(arr) > PLAN_MAX_TASKS) {
+		fail(c, "tasks", "%zu tasks, more than the %d a plan may have",
+		    json_array_size(arr), PLAN_MAX_TASKS);
+		return;
+	}
 	plan->tasks = xcalloc(json_array_size(arr) + 1, sizeof(*plan->tasks));
 	raw = xcalloc(json_array_size(arr) + 1, sizeof(*raw));
 	*raw_out = raw;
+	ids = strindex_new(json_array_size(arr));
+	/* seen[u] == i + 1: unit u is already listed by task i */
+	seen = xcalloc(plan->nunits + 1, sizeof(*seen));
 	json_array_foreach(arr, i, t) {
 		char where[96];
 		struct plan_task *task = &plan->tasks[i];
@@ -435,22 +493,22 @@ load_tasks(struct ctx *c, struct plan *plan, json_t *arr,
 		snprintf(where, sizeof(where), "tasks[%zu]", i);
 		if (!json_is_object(t)) {
 			fail(c, where, "expected an object, found %s", type_name(t));
-			return;
+			break;
 		}
 		task->id = required_text(c, t, "id", where, PLAN_TASK_ID_MAX);
 		if (task->id == NULL)
-			return;
+			break;
 		plan->ntasks++;
 		task->start = task->due = CALDATE_NONE;
 		if (!task_id_ok(task->id)) {
 			fail(c, where, "id \"%s\" may only use letters, digits, '.', '_' "
 			    "and '-' (at most %d)", task->id, PLAN_TASK_ID_MAX);
-			return;
+			break;
 		}
 		snprintf(where, sizeof(where), "tasks[%zu] (%s)", i, task->id);
-		if (plan_task_get(plan, task->id) != task) {
+		if (strindex_put(ids, task->id, i) != i) {
 			fail(c, where, "duplicate task id \"%s\"", task->id);
-			return;
+			break;
 		}
 		check_keys(c, t, task_keys, where);
 		task->title = required_text(c, t, "title", where, 200);
@@ -470,15 +528,19 @@ load_tasks(struct ctx *c, struct plan *plan, json_t *arr,
 		task->actors = string_list(c, t, "actors", where, &task->nactors);
 		task->report_to = string_list(c, t, "report_to", where, &task->nreport_to);
 		if (c->failed)
-			return;
+			break;
 		units = json_object_get(t, "units");
-		if (!json_is_array(units)) {
+		if (!json_is_array(units) || json_array_size(units) > PLAN_MAX_TASK_UNITS) {
 			char path[128];
 
 			snprintf(path, sizeof(path), "%s.units", where);
-			fail(c, path, units == NULL ? "missing (use [] for none)" :
-			    "expected an array of unit names");
-			return;
+			if (json_is_array(units))
+				fail(c, path, "%zu units, more than the %d a task may have",
+				    json_array_size(units), PLAN_MAX_TASK_UNITS);
+			else
+				fail(c, path, units == NULL ? "missing (use [] for none)" :
+				    "expected an array of unit names");
+			break;
 		}
 		task->units = xcalloc(json_array_size(units) + 1, sizeof(*task->units));
 		json_array_foreach(units, j, v) {
@@ -489,28 +551,33 @@ load_tasks(struct ctx *c, struct plan *plan, json_t *arr,
 			snprintf(path, sizeof(path), "%s.units[%zu]", where, j);
 			name = text_field(c, path, v, PLAN_NAME_MAX_CHARS, false);
 			if (name == NULL)
-				return;
+				break;
 			norm = textnorm_name(name);
-			u = plan_unit_index_norm(plan, norm);
+			u = strindex_get(c->names, norm);
 			free(norm);
 			if (u < 0) {
 				fail(c, path, "unknown unit \"%s\" (add it to \"units\")", name);
 				free(name);
-				return;
+				break;
 			}
 			free(name);
-			if (plan_task_has_unit(task, (size_t)u)) {
+			if (seen[u] == i + 1) {
 				fail(c, path, "unit \"%s\" is listed twice", plan->units[u].name);
-				return;
+				break;
 			}
+			seen[u] = i + 1;
 			task->units[task->nunits++] = (size_t)u;
 		}
+		if (c->failed)
+			break;
 		task->roles = xcalloc(task->nunits + 1, sizeof(*task->roles));
 		load_roles(c, plan, task, t, "lead", PLAN_ROLE_LEAD, where);
 		load_roles(c, plan, task, t, "support", PLAN_ROLE_SUPPORT, where);
 		if (c->failed)
-			return;
+			break;
 	}
+	strindex_free(ids);
+	free(seen);
 }
 
 static int
@@ -615,6 +682,8 @@ plan_from_json(struct ctx *c, json_t *root, const struct plan_load_opts *opts)
 	resolve_dates(c, plan, root, raw, opts);
 out:
 	free(raw);
+	strindex_free(c->names);
+	c->names = NULL;
 	if (c->failed) {
 		plan_free(plan);
 		return NULL;
@@ -622,18 +691,55 @@ out:
 	return plan;
 }
 
-struct plan *
-plan_load_string(const char *text, const char *name, const struct plan_load_opts *opts,
-    char *err, size_t errlen)
+/* jansson's message, or what it means for a plan when it names a flag. */
+static void
+syntax_error(const char *name, const json_error_t *jerr, char *err, size_t errlen)
+{
+	const char *msg = jerr->text;
+
+	if (strstr(msg, "JSON_ALLOW_NUL") != NULL)
+		msg = "a string holds \\u0000 (a NUL character), which no plan text may hold";
+	if (jerr->line < 0)
+		snprintf(err, errlen, "%s: %s", name, msg);
+	else
+		snprintf(err, errlen, "%s:%d:%d: %s", name, jerr->line, jerr->column, msg);
+}
+
+/* A NUL byte in the text: where it is, so the admin can look (is this a binary file?). */
+static bool
+nul_byte(const char *text, size_t len, const char *name, char *err, size_t errlen)
+{
+	const char *nul = memchr(text, '\0', len);
+	int line = 1;
+
+	if (nul == NULL)
+		return false;
+	for (const char *p = text; p < nul; p++)
+		line += *p == '\n';
+	snprintf(err, errlen, "%s:%d: a NUL byte at offset %zu: a plan is UTF-8 JSON text "
+	    "(is this a binary or UTF-16 file?)", name, line, (size_t)(nul - text));
+	return true;
+}
+
+static struct plan *
+load_buffer(const char *text, size_t len, const char *name,
+    const struct plan_load_opts *opts, char *err, size_t errlen)
 {
 	struct ctx c = { .name = name, .err = err, .errlen = errlen };
 	json_error_t jerr;
 	json_t *root;
 	struct plan *plan;
 
-	root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+	if (len > PLAN_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %zu bytes, more than the %d a plan may have",
+		    name, len, PLAN_MAX_BYTES);
+		return NULL;
+	}
+	if (nul_byte(text, len, name, err, errlen))
+		return NULL;
+	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (root == NULL) {
-		snprintf(err, errlen, "%s:%d:%d: %s", name, jerr.line, jerr.column, jerr.text);
+		syntax_error(name, &jerr, err, errlen);
 		return NULL;
 	}
 	plan = plan_from_json(&c, root, opts);
@@ -642,25 +748,50 @@ plan_load_string(const char *text, const char *name, const struct plan_load_opts
 }
 
 struct plan *
+plan_load_string(const char *text, const char *name, const struct plan_load_opts *opts,
+    char *err, size_t errlen)
+{
+	return load_buffer(text, strlen(text), name, opts, err, errlen);
+}
+
+struct plan *
 plan_load_file(const char *path, const struct plan_load_opts *opts, char *err,
     size_t errlen)
 {
-	struct ctx c = { .name = path, .err = err, .errlen = errlen };
-	json_error_t jerr;
-	json_t *root;
-	struct plan *plan;
+	struct plan *plan = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	ssize_t n;
+	int fd;
 
-	root = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		if (jerr.line < 0)
-			snprintf(err, errlen, "%s: %s", path, jerr.text);
-		else
-			snprintf(err, errlen, "%s:%d:%d: %s", path, jerr.line, jerr.column,
-			    jerr.text);
-		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: unable to open %s: %s", path, path, strerror(errno));
+		goto out;
 	}
-	plan = plan_from_json(&c, root, opts);
-	json_decref(root);
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto out;
+	}
+	if (st.st_size > PLAN_MAX_BYTES) {
+		snprintf(err, errlen, "%s: %lld bytes, more than the %d a plan may have",
+		    path, (long long)st.st_size, PLAN_MAX_BYTES);
+		goto out;
+	}
+	/* One byte more than the cap: a file that grew meanwhile is still refused. */
+	text = xmalloc((size_t)PLAN_MAX_BYTES + 2);
+	while ((n = read(fd, text + len, (size_t)PLAN_MAX_BYTES + 1 - len)) > 0)
+		len += (size_t)n;
+	if (n < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	text[len] = '\0';
+	plan = load_buffer(text, len, path, opts, err, errlen);
+out:
+	if (fd >= 0)
+		close(fd);
+	free(text);
 	return plan;
 }
-

@@ -14,6 +14,8 @@
 #include "campaign/caldate.h"
 #include "campaign/events.h"
 #include "campaign/log.h"
+#include "campaign/safetext.h"
+#include "campaign/strindex.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
@@ -21,6 +23,7 @@ struct progress *
 progress_load(struct store *s, const struct plan *plan)
 {
 	struct progress *p = xcalloc(1, sizeof(*p));
+	struct strindex *ids;
 	sqlite3_stmt *st;
 	int rc;
 
@@ -33,8 +36,12 @@ progress_load(struct store *s, const struct plan *plan)
 		progress_free(p);
 		return NULL;
 	}
+	ids = strindex_new(plan->ntasks);
+	for (size_t i = 0; i < plan->ntasks; i++)
+		strindex_put(ids, plan->tasks[i].id, i);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ssize_t t = plan_task_index(plan, (const char *)sqlite3_column_text(st, 0));
+		const char *task_id = (const char *)sqlite3_column_text(st, 0);
+		ssize_t t = task_id != NULL ? strindex_get(ids, task_id) : -1;
 		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
 		struct progress_cell *c;
 
@@ -48,6 +55,7 @@ progress_load(struct store *s, const struct plan *plan)
 		c->at = (time_t)sqlite3_column_int64(st, 5);
 	}
 	sqlite3_reset(st);
+	strindex_free(ids);
 	if (rc != SQLITE_DONE) {
 		store_log_error(s, "read progress");
 		progress_free(p);
@@ -238,8 +246,31 @@ write_report(struct store *s, const struct plan *plan, const struct report_input
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+static enum report_result record(struct store *s, const struct plan *plan,
+    const struct report_input *in, int64_t *event_id, char *err, size_t errlen);
+
+/* The note and the name are stored (and published) without control or bidi characters. */
 enum report_result
 progress_report(struct store *s, const struct plan *plan, const struct report_input *in,
+    int64_t *event_id, char *err, size_t errlen)
+{
+	struct report_input clean = *in;
+	char *note = NULL, *name = safetext_strip(in->user_name, false);
+	enum report_result rc;
+
+	if (in->note != NULL && utf8_valid(in->note, strlen(in->note))) {
+		note = safetext_strip(in->note, true);
+		clean.note = *note != '\0' ? note : NULL;
+	}
+	clean.user_name = name;
+	rc = record(s, plan, &clean, event_id, err, errlen);
+	free(note);
+	free(name);
+	return rc;
+}
+
+static enum report_result
+record(struct store *s, const struct plan *plan, const struct report_input *in,
     int64_t *event_id, char *err, size_t errlen)
 {
 	ssize_t task = plan_task_index(plan, in->task_id);

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "campaign/stopping.h"
+
 static volatile sig_atomic_t got_term, got_hup;
 static int pipe_fds[2] = { -1, -1 };
 
@@ -15,10 +17,13 @@ on_signal(int sig)
 {
 	int saved = errno;
 
-	if (sig == SIGHUP)
+	if (sig == SIGHUP) {
 		got_hup = 1;
-	else
+	} else {
 		got_term = 1;
+		/* Whatever the loop is doing, the daemon ends within the bound. */
+		stopping_request(STOPPING_BOUND_S);
+	}
 	if (pipe_fds[1] >= 0 && write(pipe_fds[1], "", 1) < 0) {
 		/* The pipe is full: a wake-up is already pending. */
 	}

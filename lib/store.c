@@ -33,6 +33,7 @@ struct store {
 	int depth;              /* open transaction levels */
 	int64_t data_version;
 	uint64_t writes;        /* commits of this connection (sqlite3_commit_hook) */
+	char failure[384];      /* the last error, with what to do: a rollback clears SQLite's */
 };
 
 /* Counts this connection's commits, autocommit statements included. */
@@ -82,6 +83,35 @@ out:
 	return rc;
 }
 
+/*
+ * A database without our schema version but with tables is someone else's:
+ * adding ours to it would mix two programs' data. One statement reads both,
+ * so a process creating the schema meanwhile is seen whole or not at all.
+ */
+static bool
+foreign(struct store *s, int64_t *version, char *err, size_t errlen)
+{
+	sqlite3_stmt *st = NULL;
+	bool refuse = false;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT (SELECT user_version FROM pragma_user_version), "
+	    "(SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
+	    "LIMIT 1)", -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		sqlite3_finalize(st);
+		return true;
+	}
+	*version = sqlite3_column_int64(st, 0);
+	if (*version == 0 && sqlite3_column_type(st, 1) != SQLITE_NULL) {
+		snprintf(err, errlen, "%s: not a campaign database (it holds a table \"%.60s\" "
+		    "and no campaign schema version); give a new file or a campaign database",
+		    s->path, (const char *)sqlite3_column_text(st, 1));
+		refuse = true;
+	}
+	sqlite3_finalize(st);
+	return refuse;
+}
+
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
@@ -91,6 +121,8 @@ migrate(struct store *s, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
 		return -1;
 	}
+	if (version == 0 && foreign(s, &version, err, errlen))
+		return -1;
 	if (version > store_nmigrations) {
 		snprintf(err, errlen, "%s: schema version %" PRId64 " is newer than this "
 		    "program's (%d); upgrade campaign-bot", s->path, version, store_nmigrations);
@@ -203,12 +235,41 @@ store_schema_version(struct store *s)
 const char *
 store_errmsg(struct store *s)
 {
+	if (sqlite3_errcode(s->db) == SQLITE_OK && s->failure[0] != '\0')
+		return s->failure;
 	return sqlite3_errmsg(s->db);
+}
+
+/* Keeps the error SQLite just gave, and what an admin can do about it. */
+static void
+remember(struct store *s, const char *msg)
+{
+	const char *hint = "";
+
+	switch (sqlite3_errcode(s->db)) {
+	case SQLITE_READONLY:
+	case SQLITE_CANTOPEN:
+	case SQLITE_PERM:
+		hint = " (this user cannot write the database: check the owner and mode of "
+		    "the file, its folder and its -wal and -shm files)";
+		break;
+	case SQLITE_FULL:
+		hint = " (the disk is full: free space, then retry)";
+		break;
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		hint = " (the database is damaged: restore a backup)";
+		break;
+	default:
+		break;
+	}
+	snprintf(s->failure, sizeof(s->failure), "%s%s", msg, hint);
 }
 
 void
 store_log_error(struct store *s, const char *what)
 {
+	remember(s, sqlite3_errmsg(s->db));
 	log_warnx("store", "%s: %s (%s)", what, sqlite3_errmsg(s->db), s->path);
 }
 
@@ -231,6 +292,7 @@ store_exec(struct store *s, const char *sql)
 	char *msg = NULL;
 
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		remember(s, msg != NULL ? msg : sqlite3_errmsg(s->db));
 		log_warnx("store", "%s: %s", sql, msg != NULL ? msg : sqlite3_errmsg(s->db));
 		sqlite3_free(msg);
 		return -1;

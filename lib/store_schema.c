@@ -299,6 +299,18 @@ static const char *const migration_v6 =
     "  created_at INTEGER NOT NULL,"
     "  updated_at INTEGER NOT NULL) WITHOUT ROWID;";
 
+/*
+ * v7: failed /bind attempts per user, with the start of their window, so a
+ * restart does not forgive a guesser (lib/bindlock.c).
+ */
+static const char *const migration_v7 =
+    "CREATE TABLE bind_failures("
+    "  platform TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL,"
+    "  count INTEGER NOT NULL,"
+    "  first_at INTEGER NOT NULL,"        /* real clock (unix seconds), not the campaign's */
+    "  PRIMARY KEY(platform, user_id)) WITHOUT ROWID;";
+
 const char *const store_migrations[] = {
 	migration_v1,
 	migration_v2,
@@ -306,6 +318,7 @@ const char *const store_migrations[] = {
 	migration_v4,
 	migration_v5,
 	migration_v6,
+	migration_v7,
 };
 
 const int store_nmigrations = sizeof(store_migrations) / sizeof(store_migrations[0]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "campaign/safetext.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
@@ -123,7 +124,7 @@ users_touch(struct store *s, const char *platform, const char *user_id, const ch
 		return -1;
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
-	store_bind_text(st, 3, name);
+	safetext_bind(st, 3, name);
 	return store_step_done(s, st, "touch user");
 }
 
@@ -140,7 +141,7 @@ users_bind(struct store *s, const char *platform, const char *user_id, const cha
 		return -1;
 	sqlite3_bind_text(st, 1, platform, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, user_id, -1, SQLITE_STATIC);
-	store_bind_text(st, 3, name);
+	safetext_bind(st, 3, name);
 	if (unit_id > 0) {
 		sqlite3_bind_int64(st, 4, unit_id);
 		sqlite3_bind_int64(st, 5, (int64_t)now);

@@ -14,6 +14,16 @@
 
 #define PLAN_TASK_ID_MAX 32
 #define PLAN_NAME_MAX_CHARS 100
+/*
+ * Limits (docs/ARCHITECTURE.md "Limits"): a city campaign has tens of tasks
+ * and units; these leave two orders of magnitude of room and keep every
+ * command and reminder tick fast. A plan beyond them is refused, never cut.
+ */
+#define PLAN_MAX_BYTES (8 * 1024 * 1024)  /* the JSON text */
+#define PLAN_MAX_TASKS 5000
+#define PLAN_MAX_UNITS 1000
+#define PLAN_MAX_TASK_UNITS 500           /* units responsible for one task */
+#define PLAN_MAX_ALIASES 20               /* aliases of one unit */
 
 struct plan_unit {
 	int64_t id;             /* the store's id; 0 for a plan read from JSON */

@@ -2,8 +2,9 @@
  * Signals as loop events, for both daemons: the handlers only set a flag
  * and write a byte to a self-pipe; the loop watches the pipe's read end and
  * takes the flags, so every reaction (reload, shutdown) runs on the loop.
- * SIGTERM and SIGINT ask to stop, SIGHUP to reload; SIGPIPE is ignored (a
- * peer that went away is a write error, not a death).
+ * SIGTERM and SIGINT ask to stop (and arm stopping.h's bound), SIGHUP to
+ * reload; SIGPIPE is ignored (a peer that went away is a write error, not a
+ * death).
  */
 #ifndef CAMPAIGN_SIGNALS_H
 #define CAMPAIGN_SIGNALS_H

@@ -143,6 +143,21 @@ many_chats(void **state)
 	pacer_free(p);
 }
 
+/* A slow answer: the next message to that chat counts its second from the answer. */
+static void
+gap_from_the_answer(void **state)
+{
+	struct pacer *p = pacer_new(&telegram);
+
+	(void)state;
+	pacer_record(p, "42", false, 1000);
+	pacer_done(p, "42", false, 1000, 1400);
+	assert_true(pacer_ready_at(p, "42", false, 1500) >= 2400);
+	/* Another chat is not held back by it. */
+	assert_int_equal(pacer_ready_at(p, "43", false, 1500), 1500);
+	pacer_free(p);
+}
+
 int
 main(void)
 {
@@ -154,6 +169,7 @@ main(void)
 		cmocka_unit_test(chat_window_minute),
 		cmocka_unit_test(pause_all),
 		cmocka_unit_test(many_chats),
+		cmocka_unit_test(gap_from_the_answer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

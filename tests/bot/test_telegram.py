@@ -354,6 +354,18 @@ def survive(env, method, rule, n_msgs=3):
 
 
 @test
+def token_echoed(env):
+    """An API error echoing the token URL-encoded, or only its secret half, is masked."""
+    upper, lower = TOKEN.replace(":", "%3A"), TOKEN.replace(":", "%3a")
+    survive(env, "getUpdates", {"fault": "500", "times": 2, "description":
+                                "bad gateway at /bot%s/getUpdates (%s, %s)" % (
+                                    upper, TOKEN.split(":")[1], lower)})
+    log = env.bot_log()
+    check("<secret>" in log, "the error was not logged with the token masked: %s" % log)
+    check(upper not in log and lower not in log, "the URL-encoded token leaked")
+
+
+@test
 def poll_500(env):
     survive(env, "getUpdates", {"fault": "500", "times": 2})
 
