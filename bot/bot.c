@@ -171,12 +171,13 @@ own_writes(void *arg)
 	struct bot *b = arg;
 	uint64_t writes = store_writes(b->store);
 
-	if (writes == b->writes_seen || b->rechecking || loop_timer_armed(b->dbcheck))
+	if (writes == b->writes_seen)
 		return;
 	b->writes_seen = writes;
-	if (dbwatch_fd(b->watch) >= 0)
-		dbwatch_drain(b->watch);
-	db_changed(b);
+	/* Even during a re-check: left queued, our events would wake the next wait. */
+	dbwatch_discard(b->watch);
+	if (!b->rechecking && !loop_timer_armed(b->dbcheck))
+		db_changed(b);
 }
 
 static void
@@ -421,12 +422,18 @@ all_serving(const struct bot *b)
 	return true;
 }
 
-/* "telegram, dingtalk" into names. */
+/* "telegram, dingtalk" into names (the group robots' implicit platform aside). */
 static void
 platform_names(const struct bot *b, struct buf *names)
 {
-	for (size_t i = 0; i < b->nplatforms; i++)
-		buf_printf(names, "%s%s", i > 0 ? ", " : "", b->platforms[i].driver->ops->name);
+	bool first = true;
+
+	for (size_t i = 0; i < b->nplatforms; i++) {
+		if (registry_implicit(b->platforms[i].name))
+			continue;
+		buf_printf(names, "%s%s", first ? "" : ", ", b->platforms[i].driver->ops->name);
+		first = false;
+	}
 }
 
 static void

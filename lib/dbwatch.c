@@ -67,8 +67,9 @@ dbwatch_fd(const struct dbwatch *w)
 	return w->fd;
 }
 
-bool
-dbwatch_drain(struct dbwatch *w)
+/* Reads every queued event: whether one names the database. */
+static bool
+take_events(struct dbwatch *w)
 {
 	char events[16 * (sizeof(struct inotify_event) + NAME_MAX + 1)]
 	    __attribute__((aligned(__alignof__(struct inotify_event))));
@@ -91,9 +92,23 @@ dbwatch_drain(struct dbwatch *w)
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn("dbwatch", "read");
+	return hit;
+}
+
+bool
+dbwatch_drain(struct dbwatch *w)
+{
+	bool hit = take_events(w);
+
 	if (hit)
 		w->recheck_ms = 0;      /* a new commit on its way: start the waits over */
 	return hit;
+}
+
+void
+dbwatch_discard(struct dbwatch *w)
+{
+	take_events(w);
 }
 
 int

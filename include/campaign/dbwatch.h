@@ -26,6 +26,8 @@ int dbwatch_fd(const struct dbwatch *w);
  * (which also restarts the re-check schedule below).
  */
 bool dbwatch_drain(struct dbwatch *w);
+/* Reads the queued events as our own (a commit of ours caused them): no re-check starts. */
+void dbwatch_discard(struct dbwatch *w);
 /*
  * After a look prompted by a notification: changed says whether it found
  * another process's commit. Returns how long to wait before looking again

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 USER = "office"
-PASSWORD = "secret"
+PASSWORD = "mbx-pass-7f3e9a"
 
 
 def free_port():

@@ -106,6 +106,7 @@ class Env:
         pw = os.path.join(tmp, "mail-password")
         with open(pw, "w") as f:
             f.write(servers.PASSWORD + "\n")
+        os.chmod(pw, 0o600)             # a secret file others can read is warned about
         self.config = os.path.join(tmp, "bot.ini")
         self.write_config()
         self.ctl("plan", "load", args.plan)
