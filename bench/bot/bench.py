@@ -3,17 +3,36 @@
 each against its own fake Bot API server on loopback (flood control off), with
 the seed plan loaded, answering the same mix of questions from distinct users.
 
-Phases per bot:
-  throughput  N updates posted at once: updates handled per second (until the
-              fake saw every update confirmed), replies per second (until all
-              replies were sent), CPU seconds (user+system, all threads) per
-              1,000 messages;
-  latency     M updates, one every 10 ms: time from posting an update to the
-              fake receiving its reply, p50 and p99;
-  memory      peak RSS (VmHWM) and Private_Dirty (/proc/PID/smaps_rollup) at the end.
+Phases (--phase, repeatable; default all of them):
+  burst     per bot:
+            throughput  N updates posted at once: updates handled per second (until
+                        the fake saw every update confirmed), replies per second (until
+                        all replies were sent), CPU seconds (user+system, all threads)
+                        per 1,000 messages;
+            latency     M updates, one every 10 ms: time from posting an update to the
+                        fake receiving its reply, p50 and p99;
+            memory      peak RSS (VmHWM) and Private_Dirty (/proc/PID/smaps_rollup).
+  lawful    a lawful load, per driver: L messages `/task 2.4` from 100 distinct chats
+            at R messages/s (default 300 at 20/s). One campaign-bot runs both drivers
+            (`[chat] drivers = telegram, dingtalk`, default pacing, fake Telegram with
+            production flood control): the Telegram load through the fake Bot API,
+            then the same load through the fake DingTalk (injected with its control
+            API, replies through session webhooks); then its RSS and Private_Dirty.
+            The python-telegram-bot 13 peer takes the Telegram load in the same run
+            (DingTalk has no peer). CPU per message is user+sys from /proc/PID/stat
+            (and on-CPU time from /proc/PID/task/*/schedstat, ns) over the phase
+            only, from the first post to the last reply; latency is post -> the fake
+            receives the reply.
+  syscalls  campaign-bot (both drivers) under `strace -c -f`, attached for the load
+            only (S messages per driver, default 100): system calls per message.
+            strace slows the bot, so counts, not times.
+  trace     campaign-bot under `strace -f -tt` for a few messages a second apart:
+            each system call between two messages, written to --trace-out, and a
+            summary of what the bot waits on while idle.
 """
 
 import argparse
+import collections
 import json
 import os
 import shutil
@@ -24,6 +43,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..",
+                                "tests", "fake"))
+from dingtalk_control import FakeDingTalk  # noqa: E402
 
 TOKEN = "555000:BENCH-token"
 NOW = "2027-10-08T09:00:00+08:00"
@@ -147,16 +170,247 @@ def start_ptb(args):
     return start
 
 
-def main():
-    p = argparse.ArgumentParser()
-    p.add_argument("--bot", required=True)
-    p.add_argument("--ctl", required=True)
-    p.add_argument("--plan", required=True)
-    p.add_argument("--fake", required=True)
-    p.add_argument("--ptb", required=True)
-    p.add_argument("--n", type=int, default=3000)
-    p.add_argument("--m", type=int, default=300)
-    args = p.parse_args()
+LAWFUL_TEXT = "/task 2.4"
+LAWFUL_CHATS = 100
+
+
+def on_cpu_seconds(pid):
+    """Time on CPU of every thread of pid (ns precision, not tick-sampled)."""
+    total = 0
+    for tid in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/schedstat" % (pid, tid)) as f:
+                total += int(f.read().split()[0])
+        except (OSError, ValueError, IndexError):
+            pass     # a thread that just exited
+    return total / 1e9
+
+
+def cpu_now(pid):
+    return cpu_seconds(pid), on_cpu_seconds(pid)
+
+
+def percentile(values, q):
+    v = sorted(values)
+    return v[min(len(v) - 1, int(len(v) * q))] if v else float("nan")
+
+
+def paced(n, rate, send):
+    """send(i) for i in 0..n-1 at `rate` a second on an absolute schedule (no
+    drift when a call is slow); returns the monotonic time of each call."""
+    t0 = time.monotonic()
+    times = []
+    for i in range(n):
+        delay = t0 + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        times.append(time.monotonic())
+        send(i)
+    return times
+
+
+class FakeTelegram:
+    """tests/fake/fake_telegram.py on a free loopback port."""
+
+    def __init__(self, args, tmp, flood):
+        port_file = os.path.join(tmp, "tg.port")
+        self.proc = subprocess.Popen(
+            ["/usr/bin/python3", args.fake, "--port-file", port_file, "--token", TOKEN,
+             "--flood", flood, "--max-lifetime", "1800", "--log-limit", "1000"],
+            stderr=subprocess.DEVNULL)
+        while not os.path.exists(port_file):
+            time.sleep(0.05)
+        self.url = "http://127.0.0.1:%s" % open(port_file).read().strip()
+
+    def call(self, path, body=None):
+        return call(self.url, path, body)
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(20)
+
+
+def prepare(args, tmp):
+    db = os.path.join(tmp, "campaign.db")
+    env = dict(os.environ, CAMPAIGN_NOW=NOW, CAMPAIGN_DB=db, TELEGRAM_BOT_TOKEN=TOKEN)
+    subprocess.run([args.ctl, "plan", "load", args.plan], env=env, check=True,
+                   capture_output=True)
+    return db, env
+
+
+def stop_proc(p):
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(20)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
+def telegram_load(tg, pid, n, rate, first_user):
+    """n `/task 2.4` from LAWFUL_CHATS chats at `rate`/s; CPU and latency."""
+    base = tg.call("/control/sent?since=0")["count"]
+    chats = [first_user + i for i in range(LAWFUL_CHATS)]
+
+    def send(i):
+        tg.call("/control/updates", {"updates": [{"text": LAWFUL_TEXT,
+                                                  "user_id": chats[i % len(chats)]}]})
+    cpu0 = cpu_now(pid)
+    times = paced(n, rate, send)
+    ok = tg.call("/control/wait?sent=%d&timeout=120" % (base + n))["ok"]
+    cpu1 = cpu_now(pid)
+    sent = tg.call("/control/sent?since=%d" % base)["sent"]
+    posted, replies = collections.defaultdict(list), collections.defaultdict(list)
+    for i, t in enumerate(times):
+        posted[chats[i % len(chats)]].append(t)
+    for s in sent:      # a chat's k-th reply answers its k-th message
+        replies[s["chat_id"]].append(s["time"])
+    lat = [(r - p) * 1000 for c, ps in posted.items() for p, r in zip(ps, replies[c])]
+    state = tg.call("/control/state")
+    return {"ok": ok, "replies": len(lat), "n": n,
+            "cpu_ms": (cpu1[0] - cpu0[0]) / n * 1000,
+            "oncpu_ms": (cpu1[1] - cpu0[1]) / n * 1000,
+            "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
+            "violations": state.get("violations")}
+
+
+def dingtalk_load(dt, pid, n, rate, prefix):
+    """The same load through the fake DingTalk; replies via session webhooks."""
+    base = len(dt.sent())
+    ids = []
+
+    def send(i):
+        ids.append(dt.message(staff_id="%s%03d" % (prefix, i % LAWFUL_CHATS),
+                              text=LAWFUL_TEXT)["msgId"])
+    cpu0 = cpu_now(pid)
+    times = paced(n, rate, send)
+    try:
+        dt.wait(sent=base + n, timeout=120)
+        ok = True
+    except Exception:   # noqa: BLE001 - reported as missing replies
+        ok = False
+    cpu1 = cpu_now(pid)
+    posted = dict(zip(ids, times))
+    lat = [(s["time"] - posted[s["replyTo"]]) * 1000 for s in dt.sent(since=base)
+           if s.get("replyTo") in posted]
+    return {"ok": ok, "replies": len(lat), "n": n,
+            "cpu_ms": (cpu1[0] - cpu0[0]) / n * 1000,
+            "oncpu_ms": (cpu1[1] - cpu0[1]) / n * 1000,
+            "p50_ms": percentile(lat, 0.5), "p99_ms": percentile(lat, 0.99),
+            "violations": dt.state()["violations"]}
+
+
+class BothDrivers:
+    """One campaign-bot with `[chat] drivers = telegram, dingtalk`, each on its
+    fake, default pacing, the fake Telegram enforcing flood control."""
+
+    def __init__(self, args, tmp):
+        self.tmp = tmp
+        db, env = prepare(args, tmp)
+        self.tg = FakeTelegram(args, tmp, "enforce")
+        self.dt = FakeDingTalk(tmp, max_lifetime=1800)
+        cfg = os.path.join(tmp, "bot.ini")
+        with open(cfg, "w") as f:
+            f.write("[log]\nlevel = warn\n[chat]\ndrivers = telegram, dingtalk\n"
+                    "[telegram]\napi_url = %s\n"
+                    "[dingtalk]\nclient_id = %s\nclient_secret_file = %s\napi_url = %s\n"
+                    % (self.tg.url, self.dt.client_id, self.dt.secret_file, self.dt.url))
+        self.bot = subprocess.Popen([args.bot, "--config", cfg], env=env)
+        if not self.tg.call("/control/wait?polling=1&timeout=30")["ok"]:
+            self.stop()
+            raise SystemExit("campaign-bot never polled the fake Telegram")
+        self.dt.wait(open_connections=1, timeout=30)
+        self.pid = self.bot.pid
+
+    def warm_up(self, args):
+        """First queries, connections, caches: 20 messages per driver."""
+        telegram_load(self.tg, self.pid, 20, args.rate, 900000)
+        dingtalk_load(self.dt, self.pid, 20, args.rate, "warm")
+
+    def stop(self):
+        stop_proc(self.bot)
+        self.tg.stop()
+        self.dt.stop()
+
+
+def ptb_lawful(args):
+    tmp = tempfile.mkdtemp(prefix="bench-bot-")
+    try:
+        db, env = prepare(args, tmp)
+        tg = FakeTelegram(args, tmp, "enforce")
+        # the same long-poll timeout as campaign-bot's default (30 s)
+        bot = subprocess.Popen(["/usr/bin/python3", args.ptb, tg.url, db, "30"], env=env,
+                               stderr=subprocess.DEVNULL)
+        try:
+            if not tg.call("/control/wait?polling=1&timeout=30")["ok"]:
+                raise SystemExit("PTB never polled")
+            telegram_load(tg, bot.pid, 20, args.rate, 900000)
+            return telegram_load(tg, bot.pid, args.lawful_n, args.rate, 200000)
+        finally:
+            stop_proc(bot)
+            tg.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def phase_lawful(args):
+    tmp = tempfile.mkdtemp(prefix="bench-bot-")
+    try:
+        b = BothDrivers(args, tmp)
+        try:
+            b.warm_up(args)
+            tg = telegram_load(b.tg, b.pid, args.lawful_n, args.rate, 200000)
+            dt = dingtalk_load(b.dt, b.pid, args.lawful_n, args.rate, "staff")
+            rss, dirty = memory(b.pid)
+        finally:
+            b.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ptb = ptb_lawful(args)
+
+    def ms(r, key):
+        return "%.3f" % r[key] if r is not None else "-"
+    print("\nlawful load: %d x \"%s\" from %d chats at %g messages/s, seed plan, loopback;"
+          % (args.lawful_n, LAWFUL_TEXT, LAWFUL_CHATS, args.rate))
+    print("one campaign-bot with both drivers (default pacing), fake Telegram enforcing "
+          "flood control; CPU over the phase only")
+    fmt = "%-34s %13s %13s %10s"
+    print(fmt % ("", "campaign-bot", "PTB 13.15", "goal"))
+    for label, key, peer, goal in (
+            ("Telegram CPU ms/msg (user+sys)", "cpu_ms", True, "<= 0.3"),
+            ("Telegram on-CPU ms/msg (schedstat)", "oncpu_ms", True, ""),
+            ("Telegram reply latency p50 ms", "p50_ms", True, ""),
+            ("Telegram reply latency p99 ms", "p99_ms", True, "")):
+        print(fmt % (label, ms(tg, key), ms(ptb, key) if peer else "-", goal))
+    print(fmt % ("Telegram replies", "%d/%d" % (tg["replies"], tg["n"]),
+                 "%d/%d" % (ptb["replies"], ptb["n"]), ""))
+    for label, key, goal in (
+            ("DingTalk CPU ms/msg (user+sys)", "cpu_ms", "<= 0.3"),
+            ("DingTalk on-CPU ms/msg (schedstat)", "oncpu_ms", ""),
+            ("DingTalk reply latency p50 ms", "p50_ms", ""),
+            ("DingTalk reply latency p99 ms", "p99_ms", "")):
+        print(fmt % (label, ms(dt, key), "no peer", goal))
+    print(fmt % ("DingTalk replies", "%d/%d" % (dt["replies"], dt["n"]), "no peer", ""))
+    print(fmt % ("RSS VmHWM MiB, both drivers", "%.1f" % rss, "-", "< 16"))
+    print(fmt % ("Private_Dirty MiB, both drivers", "%.1f" % dirty, "-", ""))
+    print("CPU per Telegram message: campaign-bot uses %.1fx less than PTB (goal >= 10x)"
+          % (ptb["cpu_ms"] / max(tg["cpu_ms"], 1e-9)))
+    print("goals: CPU <= 0.3 ms/msg: Telegram %s, DingTalk %s; RSS < 16 MiB: %s" % (
+        "met" if tg["cpu_ms"] <= 0.3 else "MISSED", "met" if dt["cpu_ms"] <= 0.3 else "MISSED",
+        "met" if rss < 16 else "MISSED"))
+    print("DingTalk has no peer: no third-party DingTalk Stream bot framework runs here "
+          "(python-telegram-bot is Telegram only)")
+    print("protocol/flood violations seen by the fakes: Telegram %s, DingTalk %d, PTB %s"
+          % (json.dumps(tg["violations"]), len(dt["violations"] or []),
+             json.dumps(ptb["violations"])))
+    print("machine: %d cores, load average %s" % (os.cpu_count(),
+                                                  open("/proc/loadavg").read().split()[0]))
+
+
+PHASES = ("burst", "lawful", "syscalls", "trace")
+
+
+def phase_burst(args):
     results = []
     for name, starter in (("campaign-bot", start_campaign_bot(args)),
                           ("PTB 13.15", start_ptb(args))):
@@ -183,6 +437,35 @@ def main():
     print("goals: RSS < 16 MiB (%s), Private_Dirty < 4 MiB (%s)" % (
         "met" if results[0]["rss_mib"] < 16 else "MISSED",
         "met" if results[0]["dirty_mib"] < 4 else "MISSED"))
+
+
+def phase_syscalls(args):
+    raise SystemExit("todo")
+
+
+def phase_trace(args):
+    raise SystemExit("todo")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--bot", required=True)
+    p.add_argument("--ctl", required=True)
+    p.add_argument("--plan", required=True)
+    p.add_argument("--fake", required=True)
+    p.add_argument("--ptb", required=True)
+    p.add_argument("--phase", action="append", choices=PHASES,
+                   help="run this phase (repeatable; default: all)")
+    p.add_argument("--n", type=int, default=3000, help="burst: updates posted at once")
+    p.add_argument("--m", type=int, default=300, help="burst: paced latency samples")
+    p.add_argument("--lawful-n", type=int, default=300, help="lawful: messages per driver")
+    p.add_argument("--rate", type=float, default=20, help="lawful: messages per second")
+    p.add_argument("--strace-n", type=int, default=100, help="syscalls: messages per driver")
+    p.add_argument("--trace-n", type=int, default=5, help="trace: messages per driver")
+    p.add_argument("--trace-out", default="/tmp/bench-bot-trace.txt")
+    args = p.parse_args()
+    for phase in args.phase or PHASES:
+        globals()["phase_" + phase](args)
 
 
 if __name__ == "__main__":
