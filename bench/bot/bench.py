@@ -439,8 +439,67 @@ def phase_burst(args):
         "met" if results[0]["dirty_mib"] < 4 else "MISSED"))
 
 
+class Strace:
+    """strace attached to every thread of a running process; detached by stop()."""
+
+    def __init__(self, pid, out, opts):
+        self.proc = subprocess.Popen(["strace", "-f", "-o", out] + opts + ["-p", str(pid)],
+                                     stderr=subprocess.PIPE, text=True)
+        line = self.proc.stderr.readline()      # "strace: Process N attached"
+        if "attached" not in line:
+            raise SystemExit("strace could not attach: %s" % line.strip())
+        time.sleep(0.2)     # every thread attached before the load starts
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        self.proc.communicate(timeout=30)
+
+
+def strace_counts(path):
+    """Calls per system call from an `strace -c` summary."""
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) in (5, 6) and fields[0][0].isdigit() and fields[-1] != "total":
+                counts[fields[-1]] = int(fields[3])
+    return counts
+
+
 def phase_syscalls(args):
-    raise SystemExit("todo")
+    tmp = tempfile.mkdtemp(prefix="bench-bot-")
+    try:
+        b = BothDrivers(args, tmp)
+        try:
+            b.warm_up(args)
+            out_tg, out_dt = os.path.join(tmp, "tg.strace"), os.path.join(tmp, "dt.strace")
+            st = Strace(b.pid, out_tg, ["-c"])
+            telegram_load(b.tg, b.pid, args.strace_n, args.rate, 300000)
+            st.stop()
+            st = Strace(b.pid, out_dt, ["-c"])
+            dingtalk_load(b.dt, b.pid, args.strace_n, args.rate, "strace")
+            st.stop()
+            tg, dt = strace_counts(out_tg), strace_counts(out_dt)
+        finally:
+            b.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    n = float(args.strace_n)
+    print("\nsystem calls per message: campaign-bot (both drivers) under strace -c -f, "
+          "attached for %d messages per driver at %g/s (counts; strace slows the bot)"
+          % (args.strace_n, args.rate))
+    fmt = "%-18s %10s %10s"
+    print(fmt % ("", "Telegram", "DingTalk"))
+    names = sorted(set(tg) | set(dt), key=lambda k: (-(tg.get(k, 0) + dt.get(k, 0)), k))
+    for k in names:
+        if (tg.get(k, 0) + dt.get(k, 0)) / n >= 0.05:
+            print(fmt % (k, "%.2f" % (tg.get(k, 0) / n), "%.2f" % (dt.get(k, 0) / n)))
+    print(fmt % ("total", "%.1f" % (sum(tg.values()) / n), "%.1f" % (sum(dt.values()) / n)))
+    wake = ("poll", "ppoll", "epoll_wait", "epoll_pwait", "select", "pselect6")
+    print("wake-ups (poll family) per message: Telegram %.1f, DingTalk %.1f" % (
+        sum(tg.get(k, 0) for k in wake) / n, sum(dt.get(k, 0) for k in wake) / n))
+    print("floor: two HTTP exchanges (or one WebSocket frame + one webhook POST) and one "
+          "durable commit (1 fdatasync)")
 
 
 def phase_trace(args):
