@@ -28,7 +28,8 @@ Phases (--phase, repeatable; default all of them):
             to the last reply; latency is post -> the fake receives the reply. Each
             load starts after two quiet seconds.
   syscalls  campaign-bot (both drivers) under `strace -c -f`, attached for the load
-            only (S messages per driver at R/s, default 100): system calls per
+            only (S messages per driver from 100 chats at R/s, default the lawful
+            load: 300, a third of them first contacts): system calls per
             message, for Telegram, DingTalk, and Telegram with an external commit.
             strace slows the bot, so counts, not times.
   trace     campaign-bot under `strace -f -tt -T -y` for a few messages (default 5 per
@@ -438,6 +439,10 @@ def phase_lawful(args):
             ("replies per second", "rate", "%.2f", "")):
         print(fmt % ((label,) + tuple(f % derived(c, key) for c in cols) + (goal,)))
     print(fmt % (("replies",) + tuple("%d/%d" % (c["replies"], c["n"]) for c in cols) + ("",)))
+    for name, c in (("Telegram", tg), ("PTB", ptb), ("Telegram*", tgx), ("DingTalk", dt)):
+        if c["replies"] / max(c["span_s"], 1e-9) < args.rate * 0.99:
+            print("%s: replies leave slower than the load arrives, so they queue (pacing): "
+                  "the latency grows through the load" % name)
     print("* the same Telegram load, another process committing 0.5 s into it (campaignctl "
           "admin add): the bot's database watch starts re-checking and its own commits "
           "keep it there")
@@ -700,7 +705,8 @@ def main():
     p.add_argument("--m", type=int, default=300, help="burst: paced latency samples")
     p.add_argument("--lawful-n", type=int, default=300, help="lawful: messages per driver")
     p.add_argument("--rate", type=float, default=20, help="lawful: messages per second")
-    p.add_argument("--strace-n", type=int, default=100, help="syscalls: messages per driver")
+    p.add_argument("--strace-n", type=int, default=300,
+                   help="syscalls: messages per driver (default: the lawful load's)")
     p.add_argument("--trace-n", type=int, default=5, help="trace: messages per driver")
     p.add_argument("--trace-rate", type=float, default=1, help="trace: messages per second")
     p.add_argument("--trace-out", default="/tmp/bench-bot-trace.txt")
