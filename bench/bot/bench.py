@@ -38,6 +38,9 @@ Phases (--phase, repeatable; default all of them):
             SQLite's WAL locks and frames), per idle second and per message, and the
             WAL pages each message writes by table or index (SQLite's dbstat). The
             full trace goes to --trace-out.
+  profile   campaign-bot (both drivers) under `perf record -g` for the lawful load per
+            driver: the share of its CPU by library, in system calls (kernel work
+            included) and the top functions; where the user time goes.
 """
 
 import argparse
@@ -482,7 +485,70 @@ def phase_lawful(args):
                                                   open("/proc/loadavg").read().split()[0]))
 
 
-PHASES = ("burst", "lawful", "syscalls", "trace")
+def perf_table(data, sort, children=False, limit=12):
+    """(percent, name) rows of `perf report --stdio` sorted by `sort`."""
+    argv = ["perf", "report", "-i", data, "--stdio", "--sort", sort, "-g", "none",
+            "--children" if children else "--no-children"]
+    out = subprocess.run(argv, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        fields = line.split()
+        if not fields or line.startswith("#") or not fields[0].endswith("%"):
+            continue
+        if children:    # children%, self%, [.], symbol
+            rows.append((float(fields[0][:-1]), " ".join(fields[3:])))
+        else:
+            rows.append((float(fields[0][:-1]), " ".join(fields[1:])))
+    return rows[:limit]
+
+
+def phase_profile(args):
+    tmp = tempfile.mkdtemp(prefix="bench-bot-")
+    try:
+        b = BothDrivers(args, tmp)
+        try:
+            b.warm_up(args)
+            datas = []
+            for name in ("telegram", "dingtalk"):
+                data = os.path.join(tmp, name + ".perf")
+                p = subprocess.Popen(["perf", "record", "-F", "4999", "-g", "-p", str(b.pid),
+                                      "-o", data], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE, text=True)
+                time.sleep(0.5)
+                if p.poll() is not None:
+                    print("\nprofile: perf record failed (perf_event_paranoid?): %s"
+                          % p.stderr.read().strip()[-300:])
+                    return
+                if name == "telegram":
+                    telegram_load(b.tg, b.pid, args.lawful_n, args.rate, 600000)
+                else:
+                    dingtalk_load(b.dt, b.pid, args.lawful_n, args.rate, "perf")
+                p.send_signal(signal.SIGINT)
+                p.communicate(timeout=60)
+                datas.append(data)
+                b.settle()
+            print("\nprofile: campaign-bot (both drivers) under perf record -F 4999 -g for the "
+                  "lawful load (%d messages per driver at %g/s): share of its CPU samples"
+                  % (args.lawful_n, args.rate))
+            for name, data in zip(("Telegram", "DingTalk"), datas):
+                print("%s, by library: %s" % (name, ", ".join(
+                    "%s %.0f%%" % (os.path.basename(d), pc)
+                    for pc, d in perf_table(data, "dso", limit=8))))
+                calls = [r for r in perf_table(data, "sym", children=True, limit=400)
+                         if r[1] in ("fdatasync", "__libc_pwrite", "__poll", "__send",
+                                     "__libc_recv", "__fcntl64_nocancel_adjusted", "read")]
+                print("  in system calls (with the kernel's work): %s" % ", ".join(
+                    "%s %.1f%%" % (sym.lstrip("_"), pc) for pc, sym in calls))
+                print("  top functions (self): %s" % ", ".join(
+                    "%s %.1f%%" % (sym.split("] ", 1)[-1], pc)
+                    for pc, sym in perf_table(data, "dso,sym", limit=10)))
+        finally:
+            b.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+PHASES = ("burst", "lawful", "syscalls", "trace", "profile")
 
 
 def phase_burst(args):
