@@ -353,6 +353,7 @@ class BothDrivers:
         db, env = prepare(args, tmp)
         self.tg = FakeTelegram(args, tmp, "enforce")
         self.dt = FakeDingTalk(tmp, max_lifetime=1800)
+        os.chmod(self.dt.secret_file, 0o600)    # a secret file others can read is warned about
         cfg = os.path.join(tmp, "bot.ini")
         with open(cfg, "w") as f:
             f.write("[log]\nlevel = warn\n[chat]\ndrivers = telegram, dingtalk\n"
