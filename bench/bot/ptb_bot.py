@@ -4,7 +4,8 @@ python3-python-telegram-bot) answering the benchmark's questions from the same
 SQLite database, the way a small PTB bot would be written: Updater long
 polling, CommandHandler/MessageHandler, one sqlite3 connection per call.
 
-usage: ptb_bot.py BASE_URL DB   (token from TELEGRAM_BOT_TOKEN)
+usage: ptb_bot.py BASE_URL DB [POLL_TIMEOUT]   (token from TELEGRAM_BOT_TOKEN;
+       POLL_TIMEOUT: getUpdates long-poll seconds, default 1)
 """
 
 import datetime
@@ -139,7 +140,8 @@ def main():
     dp.add_handler(CommandHandler("due", due))
     dp.add_handler(CommandHandler("countdown", countdown))
     dp.add_handler(MessageHandler(Filters.text & ~Filters.command, text))
-    updater.start_polling(timeout=1, poll_interval=0, drop_pending_updates=False)
+    timeout = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    updater.start_polling(timeout=timeout, poll_interval=0, drop_pending_updates=False)
     signal.sigwait([signal.SIGTERM, signal.SIGINT])
     updater.stop()
 
