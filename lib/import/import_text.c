@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "campaign/buf.h"
+#include "campaign/safetext.h"
 #include "campaign/textnorm.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
@@ -438,16 +439,35 @@ dash_one(char *s)
 	return s;
 }
 
-/* Control characters become spaces; surrounding whitespace goes. */
+/*
+ * Control characters become spaces; C1 controls, direction overrides and
+ * invisible characters (a PDF's text layer has them) go, as the plan loader
+ * refuses them in any text; surrounding whitespace goes.
+ */
 static char *
 tidy(char *s)
 {
-	size_t len, start = 0;
+	size_t len = strlen(s), start = 0, in = 0, out = 0;
 
-	for (char *p = s; *p != '\0'; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-	len = strlen(s);
+	while (in < len) {
+		uint32_t cp;
+		size_t n = utf8_decode(s + in, len - in, &cp);
+
+		if (n == 0) {
+			s[out++] = s[in++];     /* invalid bytes are the encoding step's concern */
+		} else if (cp < 0x20 || cp == 0x7f) {
+			s[out++] = ' ';
+			in += n;
+		} else if (safetext_unsafe(cp) || safetext_invisible(cp)) {
+			in += n;
+		} else {
+			memmove(s + out, s + in, n);
+			out += n;
+			in += n;
+		}
+	}
+	s[out] = '\0';
+	len = out;
 	while (len > 0 && s[len - 1] == ' ')
 		s[--len] = '\0';
 	while (s[start] == ' ')

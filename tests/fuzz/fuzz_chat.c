@@ -9,6 +9,7 @@
 #include "fuzz_common.h"
 
 #include "campaign/textnorm.h"
+#include "cmd.h"
 #include "core.h"
 #include "intake.h"
 #include "parse.h"
@@ -45,7 +46,7 @@ parse_all(const char *text)
 	const char *why;
 	size_t found[INTENT_MAX_TASKS];
 
-	if (parse_command(norm, &cmd)) {
+	if (cmd_parse(norm, &cmd)) {
 		if (parse_report(cmd.args, &ra, &why) == 0) {
 			if (ra.percent < 0 || ra.percent > 100 || ra.task_id == NULL)
 				abort();
