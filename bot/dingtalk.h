@@ -64,7 +64,6 @@ struct dingtalk {
 };
 
 /* Helpers for both sides. */
-const char *dt_jstr(const json_t *obj, const char *key);
 /* The API's error code ("Forbidden.AccessDenied.QpsLimitForApi" ...), or "". */
 const char *dt_api_code(const struct http_result *r);
 

@@ -39,17 +39,9 @@ real_ms(void)
 }
 
 const char *
-dt_jstr(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-const char *
 dt_api_code(const struct http_result *r)
 {
-	const char *code = r->body != NULL ? dt_jstr(r->body, "code") : NULL;
+	const char *code = r->body != NULL ? http_json_str(r->body, "code") : NULL;
 
 	return code != NULL ? code : "";
 }
@@ -170,8 +162,8 @@ api_failed(struct dingtalk *t, const struct http_result *r)
 		start_job(t);
 	} else {
 		snprintf(detail, sizeof(detail), "%s %s %.120s", r->detail, code,
-		    r->body != NULL && dt_jstr(r->body, "message") != NULL ?
-		    dt_jstr(r->body, "message") : "");
+		    r->body != NULL && http_json_str(r->body, "message") != NULL ?
+		    http_json_str(r->body, "message") : "");
 		finish_job(t, SEND_REJECTED, 0, detail, NULL, NULL);
 	}
 }
@@ -259,7 +251,7 @@ static void
 token_got(void *arg, const struct http_result *r)
 {
 	struct dingtalk *t = arg;
-	const char *token = r->body != NULL ? dt_jstr(r->body, "accessToken") : NULL;
+	const char *token = r->body != NULL ? http_json_str(r->body, "accessToken") : NULL;
 	const json_t *expires = r->body != NULL ? json_object_get(r->body, "expireIn") : NULL;
 	int64_t life;
 

@@ -31,6 +31,7 @@
 #include "campaign/num.h"
 #include "campaign/xmalloc.h"
 #include "dingtalk.h"
+#include "parse.h"
 #include "ws_link.h"
 
 #define BOT_TOPIC "/v1.0/im/bot/messages/get"
@@ -74,21 +75,6 @@ ack(struct dingtalk *t, const char *message_id, const char *data)
 	    "data", data));
 }
 
-/* Group texts keep the @mention of the bot (and a leading space): skip them. */
-static const char *
-strip_mention(const char *text, bool group)
-{
-	while (*text == ' ' || *text == '\t' || *text == '\n')
-		text++;
-	if (group && *text == '@') {
-		while (*text != '\0' && *text != ' ' && *text != '\t' && *text != '\n')
-			text++;
-		while (*text == ' ' || *text == '\t' || *text == '\n')
-			text++;
-	}
-	return text;
-}
-
 /* A bot message: to the core in one transaction, then ACK. */
 static void
 bot_message(struct dingtalk *t, const char *message_id, const char *data)
@@ -107,13 +93,13 @@ bot_message(struct dingtalk *t, const char *message_id, const char *data)
 		json_decref(m);
 		return;
 	}
-	kind = dt_jstr(m, "conversationType");
+	kind = http_json_str(m, "conversationType");
 	group = kind != NULL && strcmp(kind, "2") == 0;
-	staff = dt_jstr(m, "senderStaffId");
+	staff = http_json_str(m, "senderStaffId");
 	if (staff == NULL || *staff == '\0')
-		staff = dt_jstr(m, "senderId");
-	msg_id = dt_jstr(m, "msgId");
-	chat_id = group ? dt_jstr(m, "conversationId") : staff;
+		staff = http_json_str(m, "senderId");
+	msg_id = http_json_str(m, "msgId");
+	chat_id = group ? http_json_str(m, "conversationId") : staff;
 	if (chat_id == NULL || staff == NULL || msg_id == NULL || *chat_id == '\0') {
 		log_warnx("dingtalk", "frame %s: a bot message without sender or conversation; "
 		    "acknowledged and dropped", message_id);
@@ -121,20 +107,20 @@ bot_message(struct dingtalk *t, const char *message_id, const char *data)
 		json_decref(m);
 		return;
 	}
-	if ((kind = dt_jstr(m, "msgtype")) != NULL && strcmp(kind, "text") == 0)
-		text = dt_jstr(json_object_get(m, "text"), "content");
+	if ((kind = http_json_str(m, "msgtype")) != NULL && strcmp(kind, "text") == 0)
+		text = http_json_str(json_object_get(m, "text"), "content");
 	if (text != NULL)
-		text = strip_mention(text, group);
-	webhook = dt_jstr(m, "sessionWebhook");
+		text = parse_strip_mention(text, group);
+	webhook = http_json_str(m, "sessionWebhook");
 	expires = json_object_get(m, "sessionWebhookExpiredTime");
 	if (webhook != NULL && json_is_integer(expires))
 		dt_session_keep(t, chat_id, webhook, json_integer_value(expires));
 	ev.event_id = msg_id;
 	ev.chat_id = chat_id;
 	ev.chat_kind = group ? CHAT_GROUP : CHAT_PRIVATE;
-	ev.chat_title = dt_jstr(m, "conversationTitle");
+	ev.chat_title = http_json_str(m, "conversationTitle");
 	ev.user_id = staff;
-	ev.user_name = dt_jstr(m, "senderNick");
+	ev.user_name = http_json_str(m, "senderNick");
 	ev.message_id = msg_id;
 	ev.text = text;
 	ev.text_len = text != NULL ? strlen(text) : 0;
@@ -151,8 +137,8 @@ on_frame(struct dingtalk *t, const char *data, size_t len)
 {
 	json_t *f = json_loadb(data, len, 0, NULL);
 	const json_t *headers = json_object_get(f, "headers");
-	const char *type = dt_jstr(f, "type"), *topic = dt_jstr(headers, "topic");
-	const char *id = dt_jstr(headers, "messageId"), *payload = dt_jstr(f, "data");
+	const char *type = http_json_str(f, "type"), *topic = http_json_str(headers, "topic");
+	const char *id = http_json_str(headers, "messageId"), *payload = http_json_str(f, "data");
 
 	t->last_frame_ms = clock_mono_ms();
 	if (type == NULL || id == NULL) {
@@ -242,8 +228,8 @@ static void
 opened(void *arg, const struct http_result *r)
 {
 	struct dingtalk *t = arg;
-	const char *endpoint = r->body != NULL ? dt_jstr(r->body, "endpoint") : NULL;
-	const char *ticket = r->body != NULL ? dt_jstr(r->body, "ticket") : NULL;
+	const char *endpoint = r->body != NULL ? http_json_str(r->body, "endpoint") : NULL;
+	const char *ticket = r->body != NULL ? http_json_str(r->body, "ticket") : NULL;
 
 	if (t->state == DT_STOPPED)
 		return;

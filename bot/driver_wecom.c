@@ -32,6 +32,8 @@
 #include "campaign/markup.h"
 #include "campaign/num.h"
 #include "campaign/xmalloc.h"
+#include "http_json.h"
+#include "parse.h"
 #include "ws_link.h"
 
 #define FRAME_MAX (1024 * 1024)
@@ -86,14 +88,6 @@ struct wecom {
 };
 
 static void connect_link(struct wecom *w);
-
-static const char *
-jstr(const json_t *obj, const char *key)
-{
-	const json_t *v = json_object_get(obj, key);
-
-	return json_is_string(v) ? json_string_value(v) : NULL;
-}
 
 static void
 next_req_id(struct wecom *w, const char *cmd, char *out, size_t len)
@@ -198,7 +192,7 @@ send_answered(struct wecom *w, const json_t *f)
 
 	snprintf(detail, sizeof(detail), "%s: errcode %lld %.120s", w->cur.stream ?
 	    "aibot_respond_msg" : "aibot_send_msg", (long long)errcode,
-	    jstr(f, "errmsg") != NULL ? jstr(f, "errmsg") : "");
+	    http_json_str(f, "errmsg") != NULL ? http_json_str(f, "errmsg") : "");
 	if (errcode == 0) {
 		finish_send(w, SEND_OK, 0, "ok");
 	} else if (w->cur.stream && (errcode == 846605 || errcode == 846608)) {
@@ -269,39 +263,24 @@ wc_send(struct driver *d, const struct chat_out *m)
 
 /* ---- receiving ---- */
 
-/* Group texts keep the @mention of the robot: skip it. */
-static const char *
-strip_mention(const char *text, bool group)
-{
-	while (*text == ' ' || *text == '\t' || *text == '\n')
-		text++;
-	if (group && *text == '@') {
-		while (*text != '\0' && *text != ' ' && *text != '\t' && *text != '\n')
-			text++;
-		while (*text == ' ' || *text == '\t' || *text == '\n')
-			text++;
-	}
-	return text;
-}
-
 static void
 on_message(struct wecom *w, const char *req_id, const json_t *b)
 {
-	const char *type = jstr(b, "chattype"), *user = jstr(json_object_get(b, "from"), "userid");
-	const char *msgid = jstr(b, "msgid"), *chat_id, *text = NULL, *kind;
+	const char *type = http_json_str(b, "chattype"), *user = http_json_str(json_object_get(b, "from"), "userid");
+	const char *msgid = http_json_str(b, "msgid"), *chat_id, *text = NULL, *kind;
 	bool group = type != NULL && strcmp(type, "group") == 0;
 	struct chat_event ev = { .kind = CHAT_EV_MESSAGE };
 	struct chat_batch batch = { .platform = "wecom", .events = &ev, .n = 1 };
 
-	chat_id = group ? jstr(b, "chatid") : user;
+	chat_id = group ? http_json_str(b, "chatid") : user;
 	if (user == NULL || msgid == NULL || chat_id == NULL || *chat_id == '\0') {
 		log_warnx("wecom", "a message without sender, chat or msgid; dropped");
 		return;
 	}
-	if ((kind = jstr(b, "msgtype")) != NULL && strcmp(kind, "text") == 0)
-		text = jstr(json_object_get(b, "text"), "content");
+	if ((kind = http_json_str(b, "msgtype")) != NULL && strcmp(kind, "text") == 0)
+		text = http_json_str(json_object_get(b, "text"), "content");
 	if (text != NULL)
-		text = strip_mention(text, group);
+		text = parse_strip_mention(text, group);
 	route_keep(w, chat_id, req_id);
 	ev.event_id = msgid;
 	ev.chat_id = chat_id;
@@ -317,7 +296,7 @@ on_message(struct wecom *w, const char *req_id, const json_t *b)
 static void
 on_event(struct wecom *w, const json_t *b)
 {
-	const char *type = jstr(json_object_get(b, "event"), "eventtype");
+	const char *type = http_json_str(json_object_get(b, "event"), "eventtype");
 
 	if (type != NULL && strcmp(type, "disconnected_event") == 0) {
 		log_error("wecom", "kicked: another connection subscribed with the same bot id "
@@ -350,7 +329,7 @@ on_answer(struct wecom *w, const json_t *f, const char *req_id)
 
 			snprintf(msg, sizeof(msg), "WeCom refused the robot's credentials (errcode "
 			    "%lld %.80s): check [wecom] bot_id and the secret", (long long)errcode,
-			    jstr(f, "errmsg") != NULL ? jstr(f, "errmsg") : "");
+			    http_json_str(f, "errmsg") != NULL ? http_json_str(f, "errmsg") : "");
 			/* The daemon stops; the connection goes with the driver's stop. */
 			w->state = WC_STOPPED;
 			w->drv.host->fatal(w->drv.host->ctx, msg);
@@ -372,7 +351,7 @@ link_message(void *arg, const char *data, size_t len)
 {
 	struct wecom *w = arg;
 	json_t *f = json_loadb(data, len, 0, NULL);
-	const char *cmd = jstr(f, "cmd"), *req_id = jstr(json_object_get(f, "headers"), "req_id");
+	const char *cmd = http_json_str(f, "cmd"), *req_id = http_json_str(json_object_get(f, "headers"), "req_id");
 
 	if (!json_is_object(f) || req_id == NULL) {
 		log_warnx("wecom", "a frame that is not the protocol's (%zu bytes); ignored", len);

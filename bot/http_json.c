@@ -148,3 +148,11 @@ http_json_post(struct http_json *c, const char *label, const char *url,
 		c->busy = true;
 	return rc;
 }
+
+const char *
+http_json_str(const json_t *obj, const char *key)
+{
+	const json_t *v = json_object_get(obj, key);
+
+	return json_is_string(v) ? json_string_value(v) : NULL;
+}

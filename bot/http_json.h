@@ -37,4 +37,7 @@ bool http_json_busy(const struct http_json *c);
 /* Aborts a call in flight; its callback is not called. */
 void http_json_abort(struct http_json *c);
 
+/* The string member key of obj (borrowed), or NULL when absent or not a string. */
+const char *http_json_str(const json_t *obj, const char *key);
+
 #endif

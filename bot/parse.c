@@ -504,3 +504,17 @@ intent_clear(struct intent *in)
 	free(in->rest);
 	memset(in, 0, sizeof(*in));
 }
+
+const char *
+parse_strip_mention(const char *text, bool group)
+{
+	while (*text == ' ' || *text == '\t' || *text == '\n')
+		text++;
+	if (group && *text == '@') {
+		while (*text != '\0' && *text != ' ' && *text != '\t' && *text != '\n')
+			text++;
+		while (*text == ' ' || *text == '\t' || *text == '\n')
+			text++;
+	}
+	return text;
+}

@@ -65,4 +65,11 @@ void intent_clear(struct intent *in);
 size_t parse_find_tasks(const struct plan *plan, const struct taskwords *tw,
     const char *words, size_t *out, size_t max);
 
+/*
+ * A group message as DingTalk and WeCom deliver it: leading spaces, and in a
+ * group an @mention of the robot ("@机器人 /tasks") before what was said.
+ * Borrowed: a pointer into text.
+ */
+const char *parse_strip_mention(const char *text, bool group);
+
 #endif
