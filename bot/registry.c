@@ -28,12 +28,6 @@ struct driver_entry {
 	    const struct driver_args *a, const char *secret);
 };
 
-static void
-secret_free(char *secret)
-{
-	credentials_free(secret);
-}
-
 /* The secret from env, else the config's file, else the systemd credential. */
 static char *
 secret_read(const char *env_name, const char *file, const char *credential,
@@ -171,7 +165,7 @@ registry_check(const char *name, const struct cfg *cfg, char *err, size_t errlen
 		return 0;
 	if ((secret = e->secret(cfg, err, errlen)) == NULL)
 		return -1;
-	secret_free(secret);
+	credentials_free(secret);
 	return 0;
 }
 
@@ -190,7 +184,7 @@ registry_open(const char *name, const struct driver_host *host, const struct cfg
 	if (e->secret != NULL && (secret = e->secret(cfg, err, errlen)) == NULL)
 		return NULL;
 	d = e->open(host, cfg, a, secret);
-	secret_free(secret);
+	credentials_free(secret);
 	if (d == NULL)
 		snprintf(err, errlen, "the %s driver could not be created", name);
 	return d;
