@@ -24,23 +24,12 @@
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
-#define BIND_SLOTS 256
-#define BIND_MAX_FAILS 5
-#define BIND_WINDOW_MS (10 * 60 * 1000)
-
-struct bind_fail {
-	char key[192];          /* "platform:user"; "" free */
-	int count;
-	int64_t first_ms;
-};
-
 struct core {
 	struct store *store;
 	const struct cfg *cfg;
 	struct plan *plan;
 	struct taskwords *tw;
 	bool stale;
-	struct bind_fail binds[BIND_SLOTS];
 };
 
 struct core *
@@ -107,55 +96,6 @@ reload(struct core *c)
 	c->plan = plan;
 	c->tw = taskwords_new(plan);
 	log_info("core", "plan %s: %zu tasks, %zu units", plan->id, plan->ntasks, plan->nunits);
-}
-
-bool
-core_has_plan(struct core *c)
-{
-	reload(c);
-	return c->plan != NULL;
-}
-
-/* ---- bind attempts ---- */
-
-static struct bind_fail *
-bind_slot(struct core *c, const char *platform, const char *user_id, bool create)
-{
-	char key[192];
-	struct bind_fail *oldest = &c->binds[0];
-	int64_t now = clock_mono_ms();
-
-	snprintf(key, sizeof(key), "%s:%s", platform, user_id);
-	for (size_t i = 0; i < BIND_SLOTS; i++) {
-		struct bind_fail *b = &c->binds[i];
-
-		if (b->key[0] != '\0' && now - b->first_ms > BIND_WINDOW_MS)
-			b->key[0] = '\0';
-		if (strcmp(b->key, key) == 0)
-			return b;
-		if (b->key[0] == '\0' || b->first_ms < oldest->first_ms)
-			oldest = b;
-	}
-	if (!create)
-		return NULL;
-	snprintf(oldest->key, sizeof(oldest->key), "%s", key);
-	oldest->count = 0;
-	oldest->first_ms = now;
-	return oldest;
-}
-
-bool
-core_bind_limited(struct core *c, const char *platform, const char *user_id)
-{
-	const struct bind_fail *b = bind_slot(c, platform, user_id, false);
-
-	return b != NULL && b->count >= BIND_MAX_FAILS;
-}
-
-void
-core_bind_failed(struct core *c, const char *platform, const char *user_id)
-{
-	bind_slot(c, platform, user_id, true)->count++;
 }
 
 /* ---- helpers for the handlers ---- */

@@ -32,8 +32,6 @@ void core_free(struct core *c);
 void core_set_cfg(struct core *c, const struct cfg *cfg);
 /* Another process changed the database: reload the plan before the next message. */
 void core_plan_changed(struct core *c);
-/* True if a plan is loaded (loading it first if needed). */
-bool core_has_plan(struct core *c);
 /*
  * Answers one message event of platform: effects go to the store and the
  * replies to the chat outbox, inside the caller's transaction. 0, or -1 on
@@ -82,9 +80,5 @@ ssize_t ctx_find_unit(struct ctx *c, const char *name);
 int ctx_intent_unit(struct ctx *c, const struct intent *in, ssize_t *unit);
 /* issue 15: a message carrying a file (ev->file_ref set): 0 or -1 on a store error. */
 int cmd_file(struct ctx *c);
-
-/* Failed /bind attempts per user (in memory): true if this user must wait. */
-bool core_bind_limited(struct core *c, const char *platform, const char *user_id);
-void core_bind_failed(struct core *c, const char *platform, const char *user_id);
 
 #endif
