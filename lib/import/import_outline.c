@@ -519,7 +519,12 @@ bare_heading(const char *s)
 	    strchr(s, ';') == NULL && strchr(s, ':') == NULL && strchr(s, ' ') == NULL;
 }
 
-/* The cells of a space-separated line; returns how many (at most max). */
+/*
+ * The signature at the end (落款): a line that is only a full date
+ * ("2017年9月20日"), after at most one short line naming the issuer. Its year
+ * is the plan's when nothing else states one; it is no part of any item.
+ * Returns the number of lines it takes.
+ */
 static size_t
 signature(const struct imp_doc *doc, struct imp_outline *out)
 {
@@ -530,8 +535,8 @@ signature(const struct imp_doc *doc, struct imp_outline *out)
 	if (doc->nlines < 3)
 		return 0;
 	last = doc->lines[doc->nlines - 1].text;
-	for (const char *p = last; *p >= '0' && *p <= '9'; p++)
-		y = y * 10 + (*p - '0'), n++;
+	for (const char *p = last; *p >= '0' && *p <= '9' && n < 5; p++)
+		y = y * 10 + (*p - '0'), n++;     /* 5 digits at most: never overflows */
 	if (n != 4 || y < 1990 || y > 2100 || !imp_starts(last + 4, "年") ||
 	    utf8_chars(last) > 12 || strstr(last, "日") == NULL ||
 	    strlen(strstr(last, "日")) != strlen("日"))

@@ -12,6 +12,7 @@
 #include "campaign/xmalloc.h"
 #include "import_outline.h"
 
+/* The cells of a space-separated line; returns how many (at most max). */
 static size_t
 cells(const char *s, char **out, size_t max)
 {
@@ -355,10 +356,3 @@ imp_table_vertical(struct state *st, const struct imp_doc *doc, size_t i)
 	}
 	return end - i;
 }
-
-/*
- * The signature at the end (落款): a line that is only a full date
- * ("2017年9月20日"), after at most one short line naming the issuer. Its year
- * is the plan's when nothing else states one; it is no part of any item.
- * Returns the number of lines it takes.
- */
