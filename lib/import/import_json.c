@@ -13,6 +13,7 @@
 #include "campaign/plan.h"
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
+#include "campaign/textnorm.h"
 #include "import_priv.h"
 
 /* A JSON string of at most max_chars characters ("…" marks a cut). */
@@ -54,6 +55,24 @@ names(const struct imp_names *list)
 
 	for (size_t i = 0; i < list->n; i++)
 		json_array_append_new(arr, text(list->v[i], PLAN_NAME_MAX_CHARS));
+	return arr;
+}
+
+/* Role names not given a role already (by normalized form: the loader refuses two). */
+static json_t *
+role_names(const struct imp_names *list, json_t *seen)
+{
+	json_t *arr = json_array();
+
+	for (size_t i = 0; i < list->n; i++) {
+		char *norm = textnorm_text(list->v[i]);
+
+		if (json_object_get(seen, norm) == NULL) {
+			json_object_set_new(seen, norm, json_true());
+			json_array_append_new(arr, text(list->v[i], PLAN_NAME_MAX_CHARS));
+		}
+		free(norm);
+	}
 	return arr;
 }
 
@@ -118,10 +137,15 @@ task_json(const struct imp_plan *plan, const struct imp_task *t, struct imp_note
 	json_object_set_new(o, "due", due);
 	json_object_set_new(o, "fuzzy", json_boolean(t->w.fuzzy));
 	json_object_set_new(o, "units", names(&t->units));
-	if (t->lead.n > 0)
-		json_object_set_new(o, "lead", names(&t->lead));
-	if (t->support.n > 0)
-		json_object_set_new(o, "support", names(&t->support));
+	if (t->lead.n > 0 || t->support.n > 0) {
+		json_t *seen = json_object();
+
+		if (t->lead.n > 0)
+			json_object_set_new(o, "lead", role_names(&t->lead, seen));
+		if (t->support.n > 0)
+			json_object_set_new(o, "support", role_names(&t->support, seen));
+		json_decref(seen);
+	}
 	if (t->actors.n > 0)
 		json_object_set_new(o, "actors", names(&t->actors));
 	if (t->report_to.n > 0)
