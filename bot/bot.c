@@ -396,15 +396,8 @@ bot_open_platforms(struct bot *b, const char *db, const struct driver_args *a)
 			log_error("bot", "%s", err);
 			return -1;
 		}
-		if (strcmp(p->name, "telegram") == 0 && b->files == NULL) {
-			/* issue 15: documents sent to the bot, fetched with the same token */
-			char *token = credentials_telegram_token(b->cfg, err, sizeof(err));
-
-			if (token != NULL)
-				b->files = tgfiles_new(b->store, b->loop, b->cfg->telegram.api_url, token,
-				    &p->host);
-			credentials_free(token);
-		}
+		if (p->driver->ops->file_url != NULL)  /* issue 15: summaries sent in chat */
+			p->files = file_fetch_new(b->store, b->loop, p->driver, b->cfg);
 	}
 	return 0;
 }
@@ -555,7 +548,8 @@ bot_cleanup(struct bot *b)
 		struct bot_platform *p = &b->platforms[i];
 
 		if (p->driver != NULL)
-			p->driver->ops->free(p->driver);
+			p->driver->ops->free(p->driver);        /* ends its file_url calls */
+		file_fetch_free(p->files);
 		sender_free(p->sender);
 		lockfile_release(p->lock_fd);
 		lockfile_release(p->presence_fd);
@@ -563,7 +557,6 @@ bot_cleanup(struct bot *b)
 	}
 	free(b->platforms);
 	bulletinjob_free(b->bulletin);  /* issue 15 */
-	tgfiles_free(b->files);         /* issue 15 */
 	mailbox_free(b->mailbox);       /* issue 15 */
 	scheduler_free(b->scheduler);
 	loop_timer_free(b->housekeeping);

@@ -18,7 +18,7 @@
 #include "loop.h"
 #include "registry.h"
 #include "bulletin_job.h"
-#include "tg_files.h"
+#include "file_fetch.h"
 #include "mailbox.h"
 #include "scheduler.h"
 #include "sender.h"
@@ -29,6 +29,7 @@ struct bot_platform {
 	char *name;             /* the driver's name */
 	struct driver *driver;
 	struct sender *sender;
+	struct file_fetch *files;       /* files sent in chat; NULL if the platform has none */
 	struct driver_host host;
 	int lock_fd;            /* one connection per bot identity and database; -1: none */
 	int presence_fd;        /* tells campaignctl broadcast --wait someone delivers */
@@ -45,7 +46,6 @@ struct bot {
 	struct scheduler *scheduler;    /* deadline reminders */
 	struct mailbox *mailbox;        /* issue 15: the office mailbox; NULL without [mail] */
 	struct bulletinjob *bulletin;   /* issue 15: the scheduled 通报; NULL without [bulletin] */
-	struct tgfiles *files;          /* issue 15: Telegram documents; NULL on the console */
 	struct dbwatch *watch;
 	struct loop_timer *housekeeping;
 	struct loop_timer *dbcheck;     /* coalesces database notifications */

@@ -1,36 +1,23 @@
 /*
  * A file sent to the bot (issue 15): in a private chat from a bound user, a
- * unit's written summary. Recorded here with the message (the fetcher of
- * the platform downloads it and confirms); refused with the reason when it
- * comes from a group, an unbound user, or is too large or of another type.
+ * unit's written summary. Recorded here with the message (the platform's
+ * fetcher, file_fetch.c, downloads it and confirms); refused with the
+ * reason when it comes from a group, an unbound user, or is announced too
+ * large or of another type. A file that comes without a name or size (WeCom
+ * names it only when downloaded) is checked by the fetcher.
  */
 #include <stdio.h>
 #include <string.h>
-#include <strings.h>
 
 #include "campaign/chatfiles.h"
+#include "campaign/submissions.h"
 #include "core.h"
-
-/* What Telegram lets a bot download (getFile). */
-#define CHAT_FILE_MAX (20 * 1024 * 1024)
-
-static bool
-type_ok(const struct cfg *cfg, const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	for (size_t i = 0; dot != NULL && i < cfg->mail.ntypes; i++)
-		if (strcasecmp(dot, cfg->mail.types[i]) == 0)
-			return true;
-	return false;
-}
 
 int
 cmd_file(struct ctx *c)
 {
 	const struct chat_event *ev = c->ev;
-	int64_t max = c->cfg->mail.max_size < CHAT_FILE_MAX ? c->cfg->mail.max_size :
-	    CHAT_FILE_MAX;
+	int64_t max = c->cfg->mail.max_size;
 	struct chat_file_in f;
 	int rc;
 
@@ -42,11 +29,10 @@ cmd_file(struct ctx *c)
 		buf_puts(&c->out, "您还没有绑定单位，文件没有收下。请先发 /bind 邀请码，再发文件。");
 		return 0;
 	}
-	if (!type_ok(c->cfg, ev->file_name)) {
-		buf_printf(&c->out, "《%s》没有收下：只接受这些格式：", ev->file_name);
-		for (size_t i = 0; i < c->cfg->mail.ntypes; i++)
-			buf_printf(&c->out, "%s%s", i > 0 ? " " : "", c->cfg->mail.types[i]);
-		buf_puts(&c->out, "。");
+	if (*ev->file_name != '\0' &&
+	    !submissions_type_allowed(c->cfg->mail.types, c->cfg->mail.ntypes, ev->file_name)) {
+		submissions_type_refusal(&c->out, c->cfg->mail.types, c->cfg->mail.ntypes,
+		    ev->file_name);
 		return 0;
 	}
 	if (ev->file_size > max) {

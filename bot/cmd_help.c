@@ -8,6 +8,7 @@
 #include "answer.h"
 #include "campaign/caldate.h"
 #include "campaign/clock.h"
+#include "campaign/submissions.h"
 #include "core.h"
 
 /* A Telegram deep link (t.me/bot?start=CODE) arrives as "/start CODE". */
@@ -27,6 +28,27 @@ looks_like_invite(const char *s)
 	return n == 10;
 }
 
+/*
+ * How to hand in the written summary (issue 15). Files reach a bot only in
+ * a private chat (DingTalk and WeCom do not deliver group files to bots).
+ */
+static void
+summaries_help(struct ctx *c)
+{
+	const struct cfg *cfg = c->cfg;
+
+	if (strcmp(c->platform, "console") == 0)
+		return;
+	buf_puts(&c->out, "\n报送总结材料:<b>私聊我</b>直接发送文件(群里发的文件我收不到),格式 ");
+	submissions_types_list(&c->out, cfg->mail.types, cfg->mail.ntypes);
+	buf_printf(&c->out, ",不超过 %lld MB", (long long)(cfg->mail.max_size / (1024 * 1024)));
+	if (cfg->mail.imap_url != NULL && cfg->mail.from != NULL) {
+		buf_puts(&c->out, ";也可以发邮件到 ");
+		answer_text(&c->out, cfg->mail.from);
+	}
+	buf_puts(&c->out, "。");
+}
+
 static int
 help(struct ctx *c, const char *args)
 {
@@ -41,6 +63,7 @@ help(struct ctx *c, const char *args)
 	}
 	buf_puts(&c->out, "可以这样问我:\n");
 	cmd_help_list(&c->out, c->admin);
+	summaries_help(c);
 	return 0;
 }
 
@@ -74,8 +97,9 @@ whoami(struct ctx *c, const char *args)
 		answer_text(&c->out, ev->user_name);
 		buf_puts(&c->out, "(");
 	}
+	/* The form admins write in campaignctl admin add and [chat] admins. */
 	answer_text(&c->out, c->platform);
-	buf_puts(&c->out, " 用户 ");
+	buf_puts(&c->out, ":");
 	answer_text(&c->out, ev->user_id);
 	buf_puts(&c->out, ev->user_name != NULL ? ")\n" : "\n");
 	if (c->user.unit_name != NULL) {

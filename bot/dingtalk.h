@@ -42,6 +42,21 @@ struct dt_job {
 
 struct ws_link;
 
+/* Who waits for the access token (a bit each). */
+enum dt_token_user {
+	DT_TOKEN_SEND = 1,      /* the send job (dingtalk_send.c) */
+	DT_TOKEN_FILES = 2,     /* a file's download URL (dingtalk_files.c) */
+};
+
+/* The one file download URL being asked for (messageFiles/download). */
+struct dt_file_job {
+	bool active;
+	bool token_renewed;
+	char *code;             /* the message's downloadCode */
+	file_url_cb *done;
+	void *arg;
+};
+
 struct dingtalk {
 	struct driver drv;
 	char *api_url, *client_id, *secret, *robot_code;
@@ -49,7 +64,7 @@ struct dingtalk {
 	int state;              /* enum dt_state in driver_dingtalk.c */
 	bool ever_connected;
 	int failures;
-	struct http_json *open_call, *token_call, *send_call;
+	struct http_json *open_call, *token_call, *send_call, *file_call;
 	struct ws_link *link;   /* the stream connection */
 	bool reconnect_now;     /* the gateway asked us to move (disconnect) */
 	int64_t last_frame_ms;
@@ -57,9 +72,11 @@ struct dingtalk {
 	struct loop_timer *retry, *tick, *flush;
 	char *token;
 	int64_t token_expires_ms; /* monotonic */
+	unsigned token_waiting; /* enum dt_token_user bits waiting for a renewal */
 	struct dt_session *sessions;
 	size_t nsessions;
 	struct dt_job job;
+	struct dt_file_job file;
 	int64_t paused_until;   /* monotonic: a QPS limit pauses sends */
 };
 
@@ -71,6 +88,21 @@ const char *dt_api_code(const struct http_result *r);
 void dt_session_keep(struct dingtalk *t, const char *chat_id, const char *webhook,
     int64_t expires_ms);
 void dt_sessions_free(struct dingtalk *t);
+
+/*
+ * The access token (dingtalk_send.c): calls the user's ready function at
+ * once when the cached token is valid, else after renewing it (one renewal
+ * for every user waiting); fail is the refused or failed answer, NULL when
+ * t->token is good. dt_token_drop forgets a token the API refused.
+ */
+void dt_token_need(struct dingtalk *t, enum dt_token_user user);
+void dt_token_drop(struct dingtalk *t);
+void dt_send_token_ready(struct dingtalk *t, const struct http_result *fail);
+void dt_files_token_ready(struct dingtalk *t, const struct http_result *fail);
+
+/* Files sent in chat (dingtalk_files.c): driver_ops.file_url and teardown. */
+int dt_file_url(struct driver *d, const char *download_code, file_url_cb *done, void *arg);
+void dt_files_free(struct dingtalk *t);
 
 /* The sending side: driver ops and its teardown. */
 bool dt_can_send(struct driver *d);

@@ -156,8 +156,7 @@ api_failed(struct dingtalk *t, const struct http_result *r)
 		finish_job(t, SEND_RETRY_AFTER, QPS_PAUSE_MS, code, NULL, NULL);
 	} else if (strcmp(code, "InvalidAuthentication") == 0 && !t->job.token_renewed) {
 		/* A token revoked or expired early: renew once and send again. */
-		free(t->token);
-		t->token = NULL;
+		dt_token_drop(t);
 		t->job.token_renewed = true;
 		start_job(t);
 	} else {
@@ -247,19 +246,32 @@ robot_send(struct dingtalk *t)
 	json_decref(body);
 }
 
+/* ---- the access token, shared with the file downloads ---- */
+
+static void
+token_ready(struct dingtalk *t, unsigned users, const struct http_result *fail)
+{
+	if (users & DT_TOKEN_SEND)
+		dt_send_token_ready(t, fail);
+	if (users & DT_TOKEN_FILES)
+		dt_files_token_ready(t, fail);
+}
+
 static void
 token_got(void *arg, const struct http_result *r)
 {
 	struct dingtalk *t = arg;
 	const char *token = r->body != NULL ? http_json_str(r->body, "accessToken") : NULL;
 	const json_t *expires = r->body != NULL ? json_object_get(r->body, "expireIn") : NULL;
+	unsigned users = t->token_waiting;
 	int64_t life;
 
+	t->token_waiting = 0;
 	if (r->status != 200 || token == NULL) {
 		if (r->status == 400 || r->status == 401)
 			log_error("dingtalk", "the token endpoint refused the app's credentials "
 			    "(%s %.80s)", r->detail, dt_api_code(r));
-		api_failed(t, r);
+		token_ready(t, users, r);
 		return;
 	}
 	life = json_is_integer(expires) ? json_integer_value(expires) : 7200;
@@ -268,7 +280,53 @@ token_got(void *arg, const struct http_result *r)
 	/* Renewed ahead of expireIn; a short-lived token at half its life. */
 	t->token_expires_ms = clock_mono_ms() + (life > 2 * TOKEN_MARGIN_S ?
 	    life - TOKEN_MARGIN_S : life / 2) * 1000;
-	robot_send(t);
+	token_ready(t, users, NULL);
+}
+
+void
+dt_token_need(struct dingtalk *t, enum dt_token_user user)
+{
+	char *url;
+	json_t *body;
+	int rc;
+
+	if (t->token != NULL && clock_mono_ms() < t->token_expires_ms) {
+		token_ready(t, user, NULL);
+		return;
+	}
+	t->token_waiting |= user;
+	if (http_json_busy(t->token_call))
+		return;         /* the renewal under way answers this user too */
+	url = xasprintf("%s/v1.0/oauth2/accessToken", t->api_url);
+	body = json_pack("{s:s, s:s}", "appKey", t->client_id, "appSecret", t->secret);
+	rc = http_json_post(t->token_call, "accessToken", url, NULL, body, CALL_TIMEOUT_MS,
+	    token_got, t);
+	json_decref(body);
+	free(url);
+	if (rc < 0) {
+		struct http_result r = { .network = true, .detail = "accessToken: cannot start" };
+
+		t->token_waiting &= ~(unsigned)user;
+		token_ready(t, user, &r);
+	}
+}
+
+void
+dt_token_drop(struct dingtalk *t)
+{
+	if (t->token != NULL)
+		explicit_bzero(t->token, strlen(t->token));
+	free(t->token);
+	t->token = NULL;
+}
+
+void
+dt_send_token_ready(struct dingtalk *t, const struct http_result *fail)
+{
+	if (fail != NULL)
+		api_failed(t, fail);
+	else
+		robot_send(t);
 }
 
 static void
@@ -315,21 +373,7 @@ start_job(struct dingtalk *t)
 		return;
 	}
 	t->job.via_webhook = false;
-	if (t->token != NULL && clock_mono_ms() < t->token_expires_ms) {
-		robot_send(t);
-		return;
-	}
-	{
-		char *url = xasprintf("%s/v1.0/oauth2/accessToken", t->api_url);
-		json_t *body = json_pack("{s:s, s:s}", "appKey", t->client_id, "appSecret",
-		    t->secret);
-
-		if (http_json_post(t->token_call, "accessToken", url, NULL, body, CALL_TIMEOUT_MS,
-		    token_got, t) < 0)
-			finish_job(t, SEND_TRANSIENT, 0, "cannot start the call", NULL, NULL);
-		json_decref(body);
-		free(url);
-	}
+	dt_token_need(t, DT_TOKEN_SEND);
 }
 
 /* The batch has gathered what the sender started in this pass: send it. */

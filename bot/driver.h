@@ -39,6 +39,10 @@
  * - Shutdown. stop() ends receiving at once (an unconfirmed batch is simply
  *   asked for again next time); sends in flight still report their result.
  *   idle() is true when nothing is in flight.
+ * - Files (issue 15). A driver whose users can send files fills the event's
+ *   file_ref with what it needs to fetch it later, and implements file_url
+ *   (and file_decode when the bytes come encrypted); the host's fetcher
+ *   (file_fetch.c) downloads, caps the size, and stores the submission.
  * - Secrets. A driver never logs its credentials (Telegram's token is in
  *   every URL: log the method, never the URL).
  */
@@ -54,6 +58,14 @@
 #include "loop.h"
 
 struct driver;
+struct buf;
+
+/*
+ * Where a file can be downloaded: url (borrowed for the call; may carry a
+ * secret, never logged), or NULL with why, final when asking again cannot
+ * help (an expired or invalid handle).
+ */
+typedef void file_url_cb(void *arg, const char *url, const char *why, bool final);
 
 /* One outgoing message (one piece of a delivery). Borrowed for the call. */
 struct chat_out {
@@ -137,6 +149,16 @@ struct driver_ops {
 	bool (*owns)(struct driver *d, const char *chat_id);
 	/* Optional: the chat's own windows (at most PACE_CHAT_WINDOWS); their count. */
 	size_t (*chat_pace)(struct driver *d, const char *chat_id, struct pace_window *w);
+	/*
+	 * Optional (files sent in chat): starts finding the download URL of
+	 * file_ref; done is called once, perhaps before this returns. -1: not
+	 * started (done is not called). A call in flight ends with free().
+	 */
+	int (*file_url)(struct driver *d, const char *file_ref, file_url_cb *done, void *arg);
+	/* Optional: turns the downloaded bytes into the file, in place (WeCom decrypts). */
+	int (*file_decode)(struct driver *d, const char *file_ref, struct buf *data,
+	    char *why, size_t why_len);
+	int64_t file_max;       /* the platform's cap on a file a bot downloads; 0: none */
 	void (*free)(struct driver *d);
 };
 

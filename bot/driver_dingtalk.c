@@ -107,10 +107,20 @@ bot_message(struct dingtalk *t, const char *message_id, const char *data)
 		json_decref(m);
 		return;
 	}
-	if ((kind = http_json_str(m, "msgtype")) != NULL && strcmp(kind, "text") == 0)
+	kind = http_json_str(m, "msgtype");
+	if (kind != NULL && strcmp(kind, "text") == 0)
 		text = http_json_str(json_object_get(m, "text"), "content");
 	if (text != NULL)
 		text = parse_strip_mention(text, group);
+	if (kind != NULL && strcmp(kind, "file") == 0) {
+		/* issue 15: a unit's summary; its downloadCode is resolved later */
+		const json_t *content = json_object_get(m, "content");
+
+		ev.file_ref = http_json_str(content, "downloadCode");
+		ev.file_name = http_json_str(content, "fileName");
+		if (ev.file_name == NULL)
+			ev.file_name = "";
+	}
 	webhook = http_json_str(m, "sessionWebhook");
 	expires = json_object_get(m, "sessionWebhookExpiredTime");
 	if (webhook != NULL && json_is_integer(expires))
@@ -349,6 +359,7 @@ dt_free(struct driver *d)
 	http_json_free(t->open_call);
 	http_json_free(t->token_call);
 	http_json_free(t->send_call);
+	dt_files_free(t);
 	loop_timer_free(t->retry);
 	loop_timer_free(t->tick);
 	dt_send_free(t);
@@ -377,6 +388,7 @@ static const struct driver_ops dingtalk_ops = {
 	.send = dt_send,
 	.idle = dt_idle,
 	.serving = dt_serving,
+	.file_url = dt_file_url,
 	.free = dt_free,
 };
 
@@ -405,6 +417,7 @@ driver_dingtalk_new(const struct driver_host *host, const struct cfg *cfg, const
 	t->open_call = http_json_new(host->loop, ANSWER_MAX);
 	t->token_call = http_json_new(host->loop, ANSWER_MAX);
 	t->send_call = http_json_new(host->loop, ANSWER_MAX);
+	t->file_call = http_json_new(host->loop, ANSWER_MAX);
 	t->retry = loop_timer_new(host->loop, retry_step, t);
 	t->tick = loop_timer_new(host->loop, tick, t);
 	t->link = ws_link_new(host->loop, "dingtalk", &(struct ws_link_handler){ .arg = t,

@@ -30,6 +30,8 @@
 #define POLL_SLACK_MS 5000      /* HTTP timeout = poll timeout + this */
 #define BACKOFF_MAX_MS 30000
 #define TEXT_MAX_UNITS 4096
+#define FILE_MAX (20 * 1024 * 1024)     /* what getFile lets a bot download */
+#define GETFILE_TIMEOUT_MS 30000L
 
 enum tg_state { ST_IDENTIFY, ST_UNHOOK, ST_POLL, ST_STOPPED };
 
@@ -38,6 +40,9 @@ struct telegram {
 	struct tg_api *api;
 	struct tg_call *poll;   /* getMe, deleteWebhook, getUpdates */
 	struct tg_call *send;   /* sendMessage: one in flight (see can_send) */
+	struct tg_call *files;  /* getFile (issue 15) */
+	file_url_cb *file_done;
+	void *file_arg;
 	struct loop_timer *retry;
 	enum tg_state state;
 	char *username;
@@ -560,6 +565,45 @@ tg_stop(struct driver *d)
 	loop_timer_at(t->retry, -1);
 }
 
+/* issue 15: a document's download URL, from getFile. */
+static void
+got_file_path(void *arg, struct tg_call *call, const struct tg_result *r)
+{
+	struct telegram *t = arg;
+	const char *path = r->outcome == TG_OK ? json_string_value(json_object_get(r->result,
+	    "file_path")) : NULL;
+	char *url;
+
+	(void)call;
+	if (r->outcome == TG_API_ERROR) {
+		/* 400 "file is too big" and the like: asking again will not help */
+		t->file_done(t->file_arg, NULL, "Telegram 拒绝下载", true);
+		return;
+	}
+	if (path == NULL) {
+		t->file_done(t->file_arg, NULL, "下载失败", false);
+		return;
+	}
+	url = tg_api_file_url(t->api, path);
+	t->file_done(t->file_arg, url, NULL, false);
+	explicit_bzero(url, strlen(url));
+	free(url);
+}
+
+static int
+tg_file_url(struct driver *d, const char *file_ref, file_url_cb *done, void *arg)
+{
+	struct telegram *t = d->priv;
+	json_t *params = json_pack("{ss}", "file_id", file_ref);
+	int rc;
+
+	t->file_done = done;
+	t->file_arg = arg;
+	rc = tg_call_start(t->files, "getFile", params, GETFILE_TIMEOUT_MS, true, got_file_path, t);
+	json_decref(params);
+	return rc;
+}
+
 static void
 tg_free(struct driver *d)
 {
@@ -570,6 +614,7 @@ tg_free(struct driver *d)
 	t = d->priv;
 	tg_call_free(t->poll);
 	tg_call_free(t->send);
+	tg_call_free(t->files);
 	tg_api_free(t->api);
 	loop_timer_free(t->retry);
 	free(t->username);
@@ -586,6 +631,8 @@ static const struct driver_ops telegram_ops = {
 	.can_send = tg_can_send,
 	.send = tg_send,
 	.idle = tg_idle,
+	.file_url = tg_file_url,
+	.file_max = FILE_MAX,
 	.free = tg_free,
 };
 
@@ -605,6 +652,7 @@ driver_telegram_new(const struct driver_host *host, const char *api_url, const c
 	t->api = tg_api_new(api_url, token);
 	t->poll = tg_call_new(t->api, host->loop, UPDATES_MAX_BODY);
 	t->send = tg_call_new(t->api, host->loop, SEND_MAX_BODY);
+	t->files = tg_call_new(t->api, host->loop, 64 * 1024);
 	t->retry = loop_timer_new(host->loop, retry_step, t);
 	t->poll_timeout = poll_timeout < 1 ? 1 : poll_timeout > 50 ? 50 : poll_timeout;
 	return &t->drv;

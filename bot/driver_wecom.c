@@ -34,6 +34,7 @@
 #include "campaign/xmalloc.h"
 #include "http_json.h"
 #include "parse.h"
+#include "wecom_file.h"
 #include "ws_link.h"
 
 #define FRAME_MAX (1024 * 1024)
@@ -268,6 +269,7 @@ on_message(struct wecom *w, const char *req_id, const json_t *b)
 {
 	const char *type = http_json_str(b, "chattype"), *user = http_json_str(json_object_get(b, "from"), "userid");
 	const char *msgid = http_json_str(b, "msgid"), *chat_id, *text = NULL, *kind;
+	char *file_ref = NULL;
 	bool group = type != NULL && strcmp(type, "group") == 0;
 	struct chat_event ev = { .kind = CHAT_EV_MESSAGE };
 	struct chat_batch batch = { .platform = "wecom", .events = &ev, .n = 1 };
@@ -277,10 +279,22 @@ on_message(struct wecom *w, const char *req_id, const json_t *b)
 		log_warnx("wecom", "a message without sender, chat or msgid; dropped");
 		return;
 	}
-	if ((kind = http_json_str(b, "msgtype")) != NULL && strcmp(kind, "text") == 0)
+	kind = http_json_str(b, "msgtype");
+	if (kind != NULL && strcmp(kind, "text") == 0)
 		text = http_json_str(json_object_get(b, "text"), "content");
 	if (text != NULL)
 		text = parse_strip_mention(text, group);
+	if (kind != NULL && strcmp(kind, "file") == 0) {
+		/* issue 15: a unit's summary, encrypted; named when downloaded */
+		const json_t *file = json_object_get(b, "file");
+		const char *url = http_json_str(file, "url"), *key = http_json_str(file, "aeskey");
+
+		if (url != NULL && key != NULL && strchr(key, ' ') == NULL) {
+			file_ref = wecom_file_ref(key, url);
+			ev.file_ref = file_ref;
+			ev.file_name = "";
+		}
+	}
 	route_keep(w, chat_id, req_id);
 	ev.event_id = msgid;
 	ev.chat_id = chat_id;
@@ -291,6 +305,7 @@ on_message(struct wecom *w, const char *req_id, const json_t *b)
 	ev.text_len = text != NULL ? strlen(text) : 0;
 	if (w->drv.host->batch(w->drv.host->ctx, &batch) < 0)
 		log_error("wecom", "message %s could not be stored; the user must ask again", msgid);
+	free(file_ref);
 }
 
 static void
@@ -512,6 +527,28 @@ wc_free(struct driver *d)
 	free(w);
 }
 
+/* issue 15: the file's URL is in the message (valid five minutes). */
+static int
+wc_file_url(struct driver *d, const char *file_ref, file_url_cb *done, void *arg)
+{
+	const char *url = wecom_file_ref_url(file_ref);
+
+	(void)d;
+	if (url == NULL)
+		done(arg, NULL, "下载失败", true);
+	else
+		done(arg, url, NULL, false);
+	return 0;
+}
+
+static int
+wc_file_decode(struct driver *d, const char *file_ref, struct buf *data, char *why,
+    size_t why_len)
+{
+	(void)d;
+	return wecom_file_decrypt(file_ref, data, why, why_len);
+}
+
 static bool
 wc_serving(struct driver *d)
 {
@@ -529,6 +566,8 @@ static const struct driver_ops wecom_ops = {
 	.send = wc_send,
 	.idle = wc_idle,
 	.serving = wc_serving,
+	.file_url = wc_file_url,
+	.file_decode = wc_file_decode,
 	.free = wc_free,
 };
 

@@ -49,26 +49,6 @@ message_key(const struct mail_msg *m, const void *raw, size_t len)
 	return xasprintf("sha:%s", hex);
 }
 
-static bool
-type_ok(const struct mailintake_opts *o, const char *name)
-{
-	const char *dot = strrchr(name, '.');
-
-	if (dot == NULL)
-		return false;
-	for (size_t i = 0; i < o->ntypes; i++)
-		if (strcasecmp(dot, o->types[i]) == 0)
-			return true;
-	return false;
-}
-
-static void
-types_list(const struct mailintake_opts *o, struct buf *b)
-{
-	for (size_t i = 0; i < o->ntypes; i++)
-		buf_printf(b, "%s%s", i > 0 ? " " : "", o->types[i]);
-}
-
 /* A subject that is only an invite code ("ABCDE-FGHJK", any case). */
 static bool
 looks_like_code(const char *subject)
@@ -221,11 +201,10 @@ attachments(struct store *s, const struct mailintake_opts *o, const struct plan 
 	for (size_t i = 0; i < m->nparts; i++) {
 		const struct mail_part *p = &m->parts[i];
 
-		if (!type_ok(o, p->name)) {
+		if (!submissions_type_allowed(o->types, o->ntypes, p->name)) {
 			oc->refused++;
-			buf_printf(&oc->reply, "《%s》未收：只接受这些格式：", p->name);
-			types_list(o, &oc->reply);
-			buf_puts(&oc->reply, "。\n");
+			submissions_type_refusal(&oc->reply, o->types, o->ntypes, p->name);
+			buf_puts(&oc->reply, "\n");
 			continue;
 		}
 		if ((int64_t)p->len > o->max_size) {
@@ -319,7 +298,7 @@ handle(struct store *s, const struct mailintake_opts *o, const struct plan *plan
 	else if (unit_id > 0 && m->nparts == 0 && strcmp(oc.what, "bound") != 0)
 		buf_printf(&oc.reply, "邮件里没有附件。请把总结材料作为附件发送（格式：");
 	if (unit_id > 0 && m->nparts == 0 && strcmp(oc.what, "bound") != 0) {
-		types_list(o, &oc.reply);
+		submissions_types_list(&oc.reply, o->types, o->ntypes);
 		buf_puts(&oc.reply, ")。\n");
 	}
 done:

@@ -71,17 +71,19 @@ chatfiles_next(struct store *s, const char *platform, struct chat_file *out)
 	return rc == SQLITE_ROW;
 }
 
+/* The final state; the name too (a WeCom file is named only when downloaded). */
 static int
-set_state(struct store *s, int64_t id, int state, const char *error)
+set_state(struct store *s, const struct chat_file *f, int state, const char *error)
 {
 	sqlite3_stmt *st = store_stmt(s, "UPDATE chat_files SET state = ?2, error = ?3, "
-	    "attempts = attempts + 1 WHERE id = ?1");
+	    "name = ?4, attempts = attempts + 1 WHERE id = ?1");
 
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_int64(st, 1, f->id);
 	sqlite3_bind_int(st, 2, state);
 	store_bind_text(st, 3, error);
+	sqlite3_bind_text(st, 4, f->name, -1, SQLITE_STATIC);
 	return store_step_done(s, st, "chat file state");
 }
 
@@ -130,7 +132,7 @@ chatfiles_stored(struct store *s, const struct plan *plan, const struct chat_fil
 	text = t != NULL ? xasprintf("✅ 已收到 %s 报送的《%s》，计入任务 %s：%s。如有修改，"
 	    "再发一次即可，以最新一份为准。", u >= 0 ? plan->units[u].name : "?", f->name, t->id,
 	    t->deliverable) : xasprintf("✅ 已收到《%s》。", f->name);
-	if (reply(s, f, text, now) < 0 || set_state(s, f->id, 1, NULL) < 0 ||
+	if (reply(s, f, text, now) < 0 || set_state(s, f, 1, NULL) < 0 ||
 	    store_commit(s) < 0)
 		goto rollback;
 	rc = 0;
@@ -163,8 +165,10 @@ chatfiles_failed(struct store *s, const struct chat_file *f, const char *why, in
 	}
 	if (store_begin(s) < 0)
 		return -1;
-	text = xasprintf("《%s》没有收到（%s）。请改用邮件发送，或稍后再发一次。", f->name, why);
-	rc = reply(s, f, text, now) < 0 || set_state(s, f->id, 2, why) < 0 ||
+	/* A WeCom file has no name until downloaded. */
+	text = f->name[0] != '\0' ? xasprintf("《%s》没有收到（%s）。请改用邮件发送，或稍后再发一次。",
+	    f->name, why) : xasprintf("您发的文件没有收到（%s）。请改用邮件发送，或稍后再发一次。", why);
+	rc = reply(s, f, text, now) < 0 || set_state(s, f, 2, why) < 0 ||
 	    store_commit(s) < 0 ? -1 : 0;
 	if (rc < 0)
 		store_rollback(s);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -290,6 +291,32 @@ set_event(struct store *s, int64_t id, int64_t event_id)
 	sqlite3_bind_int64(st, 1, id);
 	sqlite3_bind_int64(st, 2, event_id);
 	return store_step_done(s, st, "submission event");
+}
+
+bool
+submissions_type_allowed(char *const *types, size_t ntypes, const char *name)
+{
+	const char *dot = name != NULL ? strrchr(name, '.') : NULL;
+
+	for (size_t i = 0; dot != NULL && i < ntypes; i++)
+		if (strcasecmp(dot, types[i]) == 0)
+			return true;
+	return false;
+}
+
+void
+submissions_types_list(struct buf *b, char *const *types, size_t ntypes)
+{
+	for (size_t i = 0; i < ntypes; i++)
+		buf_printf(b, "%s%s", i > 0 ? " " : "", types[i]);
+}
+
+void
+submissions_type_refusal(struct buf *b, char *const *types, size_t ntypes, const char *name)
+{
+	buf_printf(b, "《%s》没有收下：只接受这些格式：", name);
+	submissions_types_list(b, types, ntypes);
+	buf_puts(b, "。");
 }
 
 /*

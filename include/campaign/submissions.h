@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "campaign/buf.h"
 #include "campaign/plan.h"
 #include "campaign/store.h"
 
@@ -79,6 +80,14 @@ char *submissions_file_path(struct store *s, const char *sha256);
  */
 int submissions_put_file(struct store *s, const void *data, size_t len, time_t now,
     char sha256[SUBMISSIONS_SHA_STRLEN], char *err, size_t errlen);
+
+/* Whether name ends in one of the accepted extensions (".docx" ..., any case). */
+bool submissions_type_allowed(char *const *types, size_t ntypes, const char *name);
+/* The accepted extensions, space-separated, into b. */
+void submissions_types_list(struct buf *b, char *const *types, size_t ntypes);
+/* "《name》没有收下：只接受这些格式：.docx .pdf ...。" into b (a refusal's words). */
+void submissions_type_refusal(struct buf *b, char *const *types, size_t ntypes,
+    const char *name);
 
 /*
  * The deliverable a file from unit_id is for: a deliverable task whose id
