@@ -7,7 +7,6 @@ CAMPAIGN_PACKAGES=(
   libsqlite3-dev libjansson-dev libopencc-dev libinih-dev libcmocka-dev
   libcurl4-openssl-dev libmosquitto-dev libssl-dev libwslay-dev
   libzip-dev libxml2-dev libpoppler-glib-dev
-  libsystemd-dev
   tzdata ca-certificates mosquitto mosquitto-clients python3
   nodejs
   libgmime-3.0-dev libzip-dev libpango1.0-dev libcairo2-dev fonts-noto-cjk

@@ -54,7 +54,7 @@ echo "== cpack -G DEB"
 deb="$tmp/deb/campaign-bot_${version}_$(dpkg --print-architecture).deb"
 [ -f "$deb" ] || fail "no $(basename "$deb") (got: $(ls "$tmp/deb"))"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in adduser libc6 libsqlite3-0 libjansson4 libcurl4 libmosquitto1 libsystemd0; do
+for dep in adduser libc6 libsqlite3-0 libjansson4 libcurl4 libmosquitto1 libwslay1; do
 	grep -q "\b$dep\b" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 dpkg-deb --ctrl-tarfile "$deb" | tar -x -O ./conffiles | grep -qx /etc/campaign/campaign.ini ||
