@@ -285,6 +285,68 @@ def bad_credentials(env):
     check(fake.state()["open_connections"] == 0, "no connection")
 
 
+def file_of(name, data, **extra):
+    import base64
+    return dict({"name": name, "data_b64": base64.b64encode(data).decode()}, **extra)
+
+
+def stored_files(env):
+    return env.sql("SELECT s.name, s.size, s.channel, u.name, s.sha256 FROM submissions s "
+                   "JOIN units u ON u.id = s.unit_id ORDER BY s.id")
+
+
+@test
+def files(env):
+    """A unit's summary sent as a DingTalk file (issue 15): the bot resolves the
+    downloadCode, downloads, stores it once as the unit's submission and confirms;
+    a redelivered message is not a second one; a refused code, a wrong type, a
+    file over max_size_mb and an unbound sender are each told why."""
+    fake = start(env, extra_cfg="[mail]\nmax_size_mb = 1\n")
+    fake.wait(open_connections=1)
+    bind(env, "市委宣传部", ["staff01"])
+    fake.wait(sent=1)
+    summary = b"PK\x03\x04" + "宣传部扶贫日工作总结".encode() * 400
+    fake.message(staff_id="staff01", msg_id="msgFILE0001",
+                 file=file_of("宣传部扶贫日总结.docx", summary))
+    fake.wait(sent=2, file_gets=1)
+    got = texts(fake.sent())[1]
+    check("已收到 市委宣传部 报送的《宣传部扶贫日总结.docx》" in got and "3.4" in got,
+          "the confirmation: %r" % got)
+    rows = stored_files(env)
+    check([r[:4] for r in rows] == [("宣传部扶贫日总结.docx", len(summary), "dingtalk",
+                                      "市委宣传部")], "the submission: %r" % rows)
+    with open(os.path.join(env.tmp, "files", rows[0][4]), "rb") as f:
+        check(f.read() == summary, "the file kept byte for byte")
+    check("1 of 15 submitted" in env.ctl("submissions"), "campaignctl counts it")
+
+    # DingTalk redelivers a message it saw no ACK for: the same msgId again
+    fake.message(staff_id="staff01", msg_id="msgFILE0001",
+                 file=file_of("宣传部扶贫日总结.docx", summary))
+    fake.message(staff_id="staff01", file=file_of("病毒.exe", b"MZ" * 100))
+    fake.message(staff_id="staff01", file=file_of("过期.pdf", b"%PDF-1.4", code_ttl=0))
+    fake.message(staff_id="staff01", file=file_of("太大.pdf", b"%PDF" + b"0" * (1 << 20)))
+    fake.message(staff_id="staff09", file=file_of("无主.docx", summary))
+    fake.wait(sent=6, timeout=60)
+    later = texts(fake.sent())[2:]
+    check(any("《病毒.exe》没有收下" in t and "只接受这些格式" in t for t in later),
+          "a wrong type is refused at once: %r" % later)
+    check(any("《过期.pdf》没有收到" in t and "钉钉拒绝下载" in t for t in later),
+          "an expired download code is named: %r" % later)
+    check(any("《太大.pdf》没有收到" in t and "超过上限 1 MB" in t for t in later),
+          "an oversized file is refused: %r" % later)
+    check(any("还没有绑定单位" in t for t in later), "an unbound sender is told: %r" % later)
+    time.sleep(1)
+    check(len(fake.sent()) == 6, "one answer per message, none for the repeat: %r"
+          % texts(fake.sent()))
+    check(len(stored_files(env)) == 1, "nothing else stored: %r" % stored_files(env))
+    urls = [u.get("msgId") for u in fake.log("file_url")]
+    check(urls.count("msgFILE0001") == 1, "the summary's URL asked for once: %r" % urls)
+    check(fake.state()["violations"] == [], "protocol violations: %r"
+          % fake.state()["violations"])
+    env.stop_bot()
+    check_secret_absent(env)
+
+
 @test
 def doctor(env):
     """campaignctl doctor signs in to DingTalk as the bot would, and names a refusal."""

@@ -214,5 +214,57 @@ def wrong_secret(env):
     check(fake.state()["counts"]["subscribed"] == 0, "never subscribed")
 
 
+def file_of(name, data, **extra):
+    import base64
+    return dict({"name": name, "data_b64": base64.b64encode(data).decode()}, **extra)
+
+
+@test
+def files(env):
+    """A unit's summary sent as a WeCom file (issue 15): downloaded from the
+    message's URL, decrypted with its aeskey, named from Content-Disposition,
+    stored once as the unit's submission and confirmed; a nameless file, an
+    expired link, a download that fails and an unbound sender are told why."""
+    fake = start(env)
+    fake.wait(subscribed_connections=1)
+    bind(env, "市委宣传部", ["u1"])
+    fake.wait(stream=1)
+    summary = b"PK\x03\x04" + "宣传部扶贫日工作总结".encode() * 333   # not whole blocks
+    fake.message(userid="u1", msgid="msgFILE0001", file=file_of("宣传部扶贫日总结.docx", summary))
+    fake.wait(file_gets=1)
+    wait_until(lambda: len(fake.sent()) >= 2, 30, "the confirmation")
+    got = texts(fake.sent())[1]
+    check("已收到 市委宣传部 报送的《宣传部扶贫日总结.docx》" in got and "3.4" in got,
+          "the confirmation names the file from Content-Disposition: %r" % got)
+    rows = env.sql("SELECT s.name, s.size, s.channel, u.name, s.sha256 FROM submissions s "
+                   "JOIN units u ON u.id = s.unit_id")
+    check([r[:4] for r in rows] == [("宣传部扶贫日总结.docx", len(summary), "wecom", "市委宣传部")],
+          "the submission: %r" % rows)
+    with open(os.path.join(env.tmp, "files", rows[0][4]), "rb") as f:
+        check(f.read() == summary, "the file kept decrypted, byte for byte")
+
+    fake.message(userid="u1", msgid="msgFILE0001", file=file_of("宣传部扶贫日总结.docx", summary))
+    fake.message(userid="u1", file=file_of("plain.pdf", b"%PDF-1.4 plain", disposition="plain"))
+    fake.message(userid="u1", file=file_of("noname.pdf", b"%PDF-1.4", disposition="none"))
+    fake.message(userid="u1", file=file_of("过期.pdf", b"%PDF-1.4", url_ttl=0))
+    fake.message(userid="u9", file=file_of("无主.docx", summary))
+    wait_until(lambda: len(fake.sent()) >= 6, 60, "five more answers")
+    later = texts(fake.sent())[2:]
+    check(any("已收到" in t and "《plain.pdf》" in t for t in later),
+          "a plain filename= header is read too: %r" % later)
+    check(any("《文件》没有收到" in t and "只接受这些格式" in t for t in later),
+          "a file without any name cannot pass the type check: %r" % later)
+    check(any("没有收到" in t and "下载链接已失效" in t for t in later),
+          "an expired link is named: %r" % later)
+    check(any("还没有绑定单位" in t for t in later), "an unbound sender is told: %r" % later)
+    time.sleep(1)
+    check(len(fake.sent()) == 6, "one answer per message, none for the repeat: %r"
+          % texts(fake.sent()))
+    names = [r[0] for r in env.sql("SELECT name FROM submissions ORDER BY id")]
+    check(names == ["宣传部扶贫日总结.docx", "plain.pdf"], "two files stored: %r" % names)
+    env.stop_bot()
+    no_violations(env)
+
+
 if __name__ == "__main__":
     sys.exit(run_named(TESTS))
