@@ -2,8 +2,9 @@
 """Fake DingTalk (钉钉) for campaign-bot's tests: Stream mode and the robot APIs.
 
 Run:  /usr/bin/python3 tests/fake/fake_dingtalk.py --port-file /tmp/p
-One process on 127.0.0.1, two free ports: HTTP (the OpenAPI, session webhooks
-and the /control API; its port goes to --port-file, tmp + rename) and the
+One process on 127.0.0.1, two free ports: HTTP (the OpenAPI, session webhooks,
+the file URLs /files/... and the /control API; its port goes to --port-file,
+tmp + rename) and the
 Stream WebSocket (its port is in GET /control/state and in every endpoint the
 gateway hands out). Prints "listening on 127.0.0.1:HTTP ws 127.0.0.1:WS" on
 stderr; exits on SIGTERM/SIGINT or after --max-lifetime seconds (default 600).
