@@ -14,7 +14,7 @@ CAMPAIGN_PACKAGES=(
 # ... and what only the tests and benchmarks use (a newcomer's demo skips them).
 CAMPAIGN_TEST_PACKAGES=(
   sqlite3 openssl python3-paho-mqtt procps clang libclang-rt-14-dev
-  python3-websockets
+  python3-websockets python3-cryptography
   python3-jsonschema chromium fonts-noto-cjk python3-feedparser rabbitmq-server
   cmark
   lintian dpkg-dev file mandoc systemd

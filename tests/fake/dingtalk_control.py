@@ -7,6 +7,12 @@ drive it through its /control API, stop it by PID. Standard library only.
     fake.message(type="group", conversation_id="cidUNIT==", text="/tasks")
     fake.wait(sent=1)
     print(fake.sent())
+    # A file a user sends the bot (private chats only; in a group: FakeRefused, a ValueError):
+    r = fake.message(staff_id="manager01",
+                     file={"name": "总结.docx", "data_b64": base64.b64encode(data).decode()})
+    # r["downloadCode"], r["fileName"], r["fileId"], r["spaceId"]: the callback's content;
+    # the bot resolves the code (POST /v1.0/robot/messageFiles/download) and GETs the URL
+    fake.wait(file_gets=1)
     fake.stop()
 """
 
@@ -25,6 +31,10 @@ CLIENT_SECRET = "fake-app-secret-0123456789"
 
 class FakeError(Exception):
     pass
+
+
+class FakeRefused(FakeError, ValueError):
+    """The control API refused a request (HTTP 400, its reason in the message)."""
 
 
 class FakeDingTalk:
@@ -62,7 +72,18 @@ class FakeDingTalk:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return json.loads(r.read())
         except urllib.error.HTTPError as e:
-            raise FakeError("%s %s -> %d %s" % (method, path, e.code, e.read()[:300]))
+            text = e.read()[:600].decode("utf-8", "replace")
+            if e.code == 400:
+                raise FakeRefused("%s %s refused: %s" % (method, path, text)) from None
+            raise FakeError("%s %s -> %d %s" % (method, path, e.code, text)) from None
+
+    def fetch(self, url, timeout=30):
+        """GET any URL (a downloadUrl): (status, headers, body bytes); no exception on 4xx/5xx."""
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
 
     def api(self, path, body, headers=None):
         """Call the fake's OpenAPI like a client would: (status, parsed body)."""
@@ -79,7 +100,9 @@ class FakeDingTalk:
     # -- control ----------------------------------------------------------------
     def message(self, **m):
         """Inject one bot message (see README: type, staff_id, nick, conversation_id,
-        title, text, msg_id, mention, at_bot, webhook_ttl, content)."""
+        title, text, msg_id, mention, at_bot, webhook_ttl, content, file). With
+        file={"name", "data_b64", "code_ttl"?, "url_ttl"?} it is a msgtype "file"
+        message and the result adds downloadCode, fileName, fileId, spaceId."""
         return self.call("POST", "/control/messages", {"messages": [m]})["results"][0]
 
     def messages(self, *ms):
@@ -117,7 +140,7 @@ class FakeDingTalk:
     def wait(self, timeout=30, **conds):
         """Block until every condition holds (sent=N, acks=N, connects=N, opens=N,
         closes=N, pushes=N, open_connections=N, refused=N, webhook=N, batchSend=N,
-        groupSend=N, pings_answered=N); raises on timeout."""
+        groupSend=N, pings_answered=N, file_urls=N, file_gets=N); raises on timeout."""
         q = "&".join("%s=%d" % kv for kv in conds.items())
         r = self.call("GET", "/control/wait?%s&timeout=%s" % (q, timeout), timeout=timeout + 10)
         if not r["ok"]:

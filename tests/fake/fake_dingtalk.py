@@ -2,8 +2,9 @@
 """Fake DingTalk (钉钉) for campaign-bot's tests: Stream mode and the robot APIs.
 
 Run:  /usr/bin/python3 tests/fake/fake_dingtalk.py --port-file /tmp/p
-One process on 127.0.0.1, two free ports: HTTP (the OpenAPI, session webhooks
-and the /control API; its port goes to --port-file, tmp + rename) and the
+One process on 127.0.0.1, two free ports: HTTP (the OpenAPI, session webhooks,
+the file URLs /files/... and the /control API; its port goes to --port-file,
+tmp + rename) and the
 Stream WebSocket (its port is in GET /control/state and in every endpoint the
 gateway hands out). Prints "listening on 127.0.0.1:HTTP ws 127.0.0.1:WS" on
 stderr; exits on SIGTERM/SIGINT or after --max-lifetime seconds (default 600).
@@ -41,6 +42,10 @@ MSG_KEYS = {"sampleText", "sampleMarkdown", "sampleLink", "sampleImageMsg",
             "sampleActionCard", "sampleActionCard2", "sampleActionCard3",
             "sampleActionCard4", "sampleActionCard5", "sampleActionCard6",
             "sampleAudio", "sampleFile", "sampleVideo"}
+# DingTalk delivers files to a bot only in a private (1:1) chat with it (the page
+# "获取机器人消息中文件下载链接": no voice, file or video from groups).
+NO_GROUP_FILES = ("file messages are private only: DingTalk does not deliver a file sent "
+                  "in a group to the bot (use type private)")
 ACTIONS = {"disconnect", "drop", "reset", "silent", "malformed", "big_frame", "fragmented",
            "repeat_msgid", "ping", "expire_token", "expire_webhooks"}
 
@@ -137,6 +142,8 @@ class Hub:
         """Build the data of a bot-message callback from a control request."""
         st = self.state
         group = m.get("type", "private") == "group" or str(m.get("conversationType")) == "2"
+        if group and "file" in m:
+            raise ValueError(NO_GROUP_FILES)
         staff = str(m.get("staff_id", "staff001"))
         text = m.get("text", "")
         if not isinstance(text, str):
@@ -153,6 +160,7 @@ class Hub:
             text = m["content"]
         with st.lock:
             msg_id = m.get("msg_id") or st.next_msg_ids()
+            f = st.new_file(m["file"], msg_id, staff) if "file" in m else None
             ttl = float(m.get("webhook_ttl", st.webhook_ttl))
             session, url, expires_ms = st.new_webhook(self.http_base, ttl)
         create = wall_ms()
@@ -174,6 +182,12 @@ class Hub:
             data["atUsers"] = [{"dingtalkId": st.bot_user_id}]
         if m.get("pad_to"):
             data["text"]["content"] = text + " " * max(0, int(m["pad_to"]) - len(text.encode()))
+        if f is not None:
+            # A file from a private chat: its content, no text member.
+            del data["text"]
+            data["msgtype"] = "file"
+            data["content"] = {"downloadCode": f["downloadCode"], "fileName": f["fileName"],
+                               "spaceId": f["spaceId"], "fileId": f["fileId"]}
         with st.lock:
             st.webhooks[session]["msg"] = {"msgId": msg_id, "conversationId": conv,
                                            "conversationType": data["conversationType"],
@@ -186,6 +200,8 @@ class Hub:
             if not isinstance(m, dict):
                 raise ValueError("each message is an object")
             group = m.get("type") == "group" or str(m.get("conversationType")) == "2"
+            if group and "file" in m:
+                raise ValueError(NO_GROUP_FILES)
             if group and m.get("at_bot", True) is False:
                 with self.state.lock:
                     self.state.record("not_delivered", reason="group message does not @ the bot")
@@ -199,10 +215,13 @@ class Hub:
                                   conversationId=data["conversationId"],
                                   staffId=data["senderStaffId"])
             cid = await self.push(f, info={"msgId": data["msgId"]})
-            out.append({"pushed": True, "connection": cid, "msgId": data["msgId"],
-                        "messageId": f["messageId"], "conversationId": data["conversationId"],
-                        "sessionWebhook": data["sessionWebhook"],
-                        "sessionWebhookExpiredTime": data["sessionWebhookExpiredTime"]})
+            r = {"pushed": True, "connection": cid, "msgId": data["msgId"],
+                 "messageId": f["messageId"], "conversationId": data["conversationId"],
+                 "sessionWebhook": data["sessionWebhook"],
+                 "sessionWebhookExpiredTime": data["sessionWebhookExpiredTime"]}
+            if data["msgtype"] == "file":
+                r.update(data["content"])
+            out.append(r)
         return out
 
     async def inject_events(self, evs):
@@ -467,6 +486,38 @@ class Http(BaseHTTPRequestHandler):
     def do_GET(self):
         self.route("GET")
 
+    def serve_file(self, url_id, q):
+        """GET /files/<id>?Expires&OSSAccessKeyId&Signature: the bytes, as an object store
+        serves a signed URL (403 once expired or without the signature, XML errors)."""
+        st = self.server.state
+        with st.lock:
+            status, why, f = st.file_for_url(url_id, q)
+            fail = st.take_rule("file_5xx") if status == 200 else None
+            cut = st.take_rule("file_truncate") if status == 200 and not fail else None
+            fault = "file_5xx" if fail else "file_truncate" if cut else None
+            st.record("file_get", url_id=url_id, status=int(fail.get("status", 500)) if fail
+                      else status, why=why, fault=fault,
+                      fileName=f["fileName"] if f else None)
+        if fail:
+            return self.answer(int(fail.get("status", 500)), b"internal error\n", "text/plain")
+        if status != 200:
+            xml = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>%s</Code><Message>%s"
+                   "</Message><RequestId>%s</RequestId></Error>\n"
+                   % (why, "Request has expired." if why == "AccessDenied" else why, request_id()))
+            return self.answer(status, xml.encode(), "application/xml")
+        data = f["data"]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if cut:
+            self.wfile.write(data[:len(data) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return None
+        self.wfile.write(data)
+        return None
+
     def do_POST(self):
         self.route("POST")
 
@@ -478,6 +529,8 @@ class Http(BaseHTTPRequestHandler):
             body = self.body() if method == "POST" else None
             if u.path.startswith("/control/"):
                 return self.answer(200, srv.control(method, u.path[9:], q, body))
+            if method == "GET" and u.path.startswith("/files/"):
+                return self.serve_file(u.path[7:], q)
             if method != "POST":
                 raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found")
             if body is ValueError:
@@ -487,7 +540,8 @@ class Http(BaseHTTPRequestHandler):
             handler = {"/v1.0/gateway/connections/open": srv.gateway_open,
                        "/v1.0/oauth2/accessToken": srv.token,
                        "/v1.0/robot/oToMessages/batchSend": srv.batch_send,
-                       "/v1.0/robot/groupMessages/send": srv.group_send}.get(u.path)
+                       "/v1.0/robot/groupMessages/send": srv.group_send,
+                       "/v1.0/robot/messageFiles/download": srv.message_file}.get(u.path)
             if handler is None:
                 raise ApiError(404, "InvalidAction.NotFound", "Specified api is not found")
             status, out, ctype = handler(self.headers, body)
@@ -556,7 +610,8 @@ class Server(ThreadingHTTPServer):
             st.record("token", expireIn=ttl)
         return 200, {"accessToken": tok, "expireIn": ttl}, "application/json;charset=utf-8"
 
-    def robot_common(self, headers, body, api):
+    def robot_auth(self, headers, body, api):
+        """The checks every robot API makes: token, faults, QPS, body, robotCode."""
         st = self.state
         tok = headers.get("x-acs-dingtalk-access-token")
         if tok is None:
@@ -574,6 +629,9 @@ class Server(ThreadingHTTPServer):
         if body["robotCode"] != st.robot_code:
             raise ApiError(400, "invalidParameter.robotCode.auth",
                            "This app's appkey does not match the bot's robotCode.")
+
+    def robot_common(self, headers, body, api):
+        self.robot_auth(headers, body, api)
         key = body.get("msgKey")
         if not key:
             raise ApiError(400, "invalidParameter.msgKey.empty", "The msgKey is missing.")
@@ -635,6 +693,21 @@ class Server(ThreadingHTTPServer):
             st.add_sent("groupSend", conversationId=conv, msgKey=key, msgParam=raw, text=text,
                         title=title, processQueryKey=pqk)
         return 200, {"processQueryKey": pqk}, "application/json;charset=utf-8"
+
+    def message_file(self, headers, body):
+        """POST /v1.0/robot/messageFiles/download {downloadCode, robotCode} -> downloadUrl."""
+        st = self.state
+        with st.lock:
+            self.robot_auth(headers, body, "download")
+            code = body.get("downloadCode")
+            if not isinstance(code, str) or not code:
+                raise ApiError(400, "invalidParameter.downloadCode.empty",
+                               "The downloadCode is empty.")
+            url_id, url = st.file_url(self.hub.http_base, code)
+            f = st.files[code]
+            st.record("file_url", url_id=url_id, msgId=f["msgId"], fileName=f["fileName"],
+                      url_ttl=f["url_ttl"])
+        return 200, {"downloadUrl": url}, "application/json;charset=utf-8"
 
     def webhook(self, session, body):
         st = self.state
@@ -744,6 +817,7 @@ class Server(ThreadingHTTPServer):
                  "webhook": sum(1 for e in st.sent if e["via"] == "webhook"),
                  "batchSend": sum(1 for e in st.sent if e["via"] == "batchSend"),
                  "groupSend": sum(1 for e in st.sent if e["via"] == "groupSend"),
+                 "file_urls": st.counters["file_url"], "file_gets": st.counters["file_get"],
                  "pings_answered": sum(1 for a in st.acks if a["topic"] == "ping" and not a["problems"])}
             for k in conds:
                 if k not in s:
@@ -785,6 +859,8 @@ def parse_args(argv):
     p.add_argument("--event-retries", type=int, default=3)
     p.add_argument("--ping-interval", type=float, default=0.0, help="0 = only on request")
     p.add_argument("--qps", type=int, default=20, help="per API per app; 0 = unlimited")
+    p.add_argument("--file-url-ttl", type=float, default=3600.0,
+                   help="seconds a file's downloadUrl works (a message's file.url_ttl overrides)")
     p.add_argument("--invalid-staff", action="append", default=[])
     p.add_argument("--max-lifetime", type=float, default=600.0)
     p.add_argument("--verbose", action="store_true")

@@ -7,11 +7,14 @@ Protocol sources: tests/fake/README.md (section "Fake DingTalk");
 the open-dingtalk developerpedia stream protocol page and the official SDKs.
 """
 
+import base64
+import binascii
 import collections
 import json
 import secrets
 import threading
 import time
+import urllib.parse
 import uuid
 
 TOPIC_ROBOT = "/v1.0/im/bot/messages/get"
@@ -51,6 +54,8 @@ RULE_KINDS = {
     "ticket_expired",  # the next ticket issued is already expired
     "qps",             # a QPS refusal (api, code) instead of the call
     "api_5xx",         # a robot/token API answers 5xx
+    "file_5xx",        # GET /files/... answers 5xx (status, default 500)
+    "file_truncate",   # GET /files/... sends the full Content-Length, half the bytes, closes
 }
 QPS_CODES = {
     "QpsLimitForApi": "Forbidden.AccessDenied.QpsLimitForApi",
@@ -72,11 +77,14 @@ class State:
         self.token_ttl = args.token_ttl
         self.webhook_ttl = args.webhook_ttl
         self.qps = args.qps
+        self.file_url_ttl = args.file_url_ttl
         self.started = now()
         self.tickets = {}         # ticket -> {"expires", "used"}
         self.tokens = {}          # token -> expires (monotonic)
         self.current_token = None
         self.webhooks = {}        # session -> {"expires", "msg"}
+        self.files = {}           # downloadCode -> a file a user sent (see new_file)
+        self.file_urls = {}       # url id -> {"file", "expires", "signature"}
         self.qps_windows = collections.defaultdict(collections.deque)
         self.rules = []           # [{"id", "fault", "remaining", "fired", ...}]
         self.next_rule = 1
@@ -243,6 +251,57 @@ class State:
         for w in self.webhooks.values():
             w["expires"] = now() - 1
         return len(self.webhooks)
+
+    # -- files users sent (msgtype "file") ----------------------------------------
+    def new_file(self, f, msg_id, staff):
+        """Store the file of a control message {"name", "data_b64", "code_ttl"?, "url_ttl"?};
+        returns its entry (downloadCode, fileId, spaceId...). Raises ValueError."""
+        if not isinstance(f, dict):
+            raise ValueError("file must be an object {name, data_b64}")
+        name = f.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("file.name must be a non-empty string")
+        try:
+            data = base64.b64decode(f.get("data_b64", ""), validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise ValueError("file.data_b64 must be base64") from None
+        code_ttl = float(f.get("code_ttl", 3600))
+        url_ttl = float(f.get("url_ttl", self.file_url_ttl))
+        # Real codes are long base64 strings ('+', '/', '='): a client must send them as is.
+        code = base64.b64encode(secrets.token_bytes(48)).decode()
+        entry = {"downloadCode": code, "fileName": name, "data": data,
+                 "fileId": str(100000000000 + secrets.randbelow(900000000000)),
+                 "spaceId": str(20000000000 + secrets.randbelow(80000000000)),
+                 "expires": now() + code_ttl, "url_ttl": url_ttl, "msgId": msg_id,
+                 "staffId": staff}
+        self.files[code] = entry
+        return entry
+
+    def file_url(self, base_url, code):
+        """A temporary download URL for a downloadCode, or ApiError."""
+        f = self.files.get(code) if isinstance(code, str) else None
+        if f is None or now() >= f["expires"]:
+            # Code and message chosen; the page of the API lists no error codes.
+            raise ApiError(400, "invalidParameter.downloadCode.invalid",
+                           "The downloadCode is invalid or expired.")
+        url_id = secrets.token_hex(16)
+        sig = base64.b64encode(secrets.token_bytes(20)).decode()
+        expires_s = int(time.time() + f["url_ttl"])
+        self.file_urls[url_id] = {"file": f, "expires": now() + f["url_ttl"], "signature": sig}
+        q = urllib.parse.urlencode({"Expires": expires_s, "OSSAccessKeyId": "LTAIfakeDingTalkOSS",
+                                    "Signature": sig})
+        return url_id, "%s/files/%s?%s" % (base_url, url_id, q)
+
+    def file_for_url(self, url_id, q):
+        """(status, why, file) for GET /files/<url_id>?<q>."""
+        u = self.file_urls.get(url_id)
+        if u is None:
+            return 404, "NoSuchKey", None
+        if q.get("Signature") != u["signature"]:
+            return 403, "SignatureDoesNotMatch", u["file"]
+        if now() >= u["expires"]:
+            return 403, "AccessDenied", u["file"]
+        return 200, None, u["file"]
 
     # -- ACK checks -------------------------------------------------------------
     def check_ack(self, conn_id, raw):

@@ -4,10 +4,11 @@
 Run:  /usr/bin/python3 tests/fake/fake_wecom.py --port-file /tmp/p
 One process on 127.0.0.1, two free ports: the WebSocket the bot connects to
 (ws://127.0.0.1:WS/, its port in GET /control/state and in --ws-port-file) and
-an HTTP /control API (its port goes to --port-file, tmp + rename). Prints
+an HTTP port for the /control API and the files users send, GET /files/<id>
+(its port goes to --port-file, tmp + rename). Prints
 "listening on 127.0.0.1:HTTP ws 127.0.0.1:WS" on stderr; exits on SIGTERM/SIGINT
 or after --max-lifetime seconds (default 600). Python 3.11 + Debian's
-python3-websockets (10.x). The reference for tests is tests/fake/README.md
+python3-websockets (10.x); python3-cryptography for file messages. The reference for tests is tests/fake/README.md
 ("Fake WeCom"); the state and the reply checks live in fake_wecom_state.py;
 tests/fake/wecom_control.py is a client helper.
 """
@@ -37,6 +38,10 @@ from fake_wecom_state import State, now  # noqa: E402
 MAX_BODY = 8 << 20
 ACTIONS = {"kick", "drop", "silent", "reset", "malformed", "big_frame", "repeat_msgid",
            "expire_streams"}
+# WeCom delivers files to the smart robot from single chats only (the notes: "files
+# only in single chats"); a file in a group is refused by the control API.
+NO_GROUP_FILES = ("file messages come from single chats only: WeCom does not deliver a "
+                  "file sent in a group to the smart robot (use type private)")
 CMD_MSG = "aibot_msg_callback"
 CMD_EVENT = "aibot_event_callback"
 
@@ -66,6 +71,7 @@ class Hub:
         self.next_conn = 1
         self.pending = []          # (cmd, req_id, body, kind) waiting for a connection
         self.ws_port = None
+        self.http_base = None      # http://127.0.0.1:HTTP, where file URLs point
 
     # -- pushing --------------------------------------------------------------------
     def live(self, conn_id=None):
@@ -111,6 +117,8 @@ class Hub:
         if not isinstance(m, dict):
             raise ValueError("each message is an object")
         group = m.get("type", "private") == "group"
+        if group and "file" in m:
+            raise ValueError(NO_GROUP_FILES)
         userid = str(m.get("userid", "zhangsan"))
         text = m.get("text", "")
         if not isinstance(text, str):
@@ -132,6 +140,13 @@ class Hub:
             body["chatid"] = chatid
         body.update({"chattype": "group" if group else "single", "from": {"userid": userid},
                      "msgtype": "text", "text": {"content": text}})
+        if "file" in m:
+            # No text and no file name: the name comes with the download (Content-Disposition).
+            with st.lock:
+                f = st.new_file(m["file"], body["msgid"], userid)
+            del body["text"]
+            body["msgtype"] = "file"
+            body["file"] = {"url": "%s/files/%s" % (self.http_base, f["id"]), "aeskey": f["aeskey"]}
         with st.lock:
             st.chats[userid] = "single"
             if group:
@@ -148,9 +163,12 @@ class Hub:
                 self.state.record("inject", req_id=req_id, msgid=body["msgid"],
                                   chatid=body.get("chatid"), userid=body["from"]["userid"])
             cid = await self.push(CMD_MSG, req_id, body, "message")
-            out.append({"pushed": cid is not None, "connection": cid, "req_id": req_id,
-                        "msgid": body["msgid"], "chatid": body.get("chatid"),
-                        "userid": body["from"]["userid"], "text": body["text"]["content"]})
+            r = {"pushed": cid is not None, "connection": cid, "req_id": req_id,
+                 "msgid": body["msgid"], "chatid": body.get("chatid"),
+                 "userid": body["from"]["userid"], "text": body.get("text", {}).get("content")}
+            if "file" in body:
+                r.update(url=body["file"]["url"], aeskey=body["file"]["aeskey"])
+            out.append(r)
         return out
 
     def event_body(self, e):
@@ -428,6 +446,39 @@ class Http(BaseHTTPRequestHandler):
     def do_GET(self):
         self.route("GET")
 
+    def serve_file(self, fid):
+        """GET /files/<id>: the file encrypted (fake_wecom_state.encrypt_file), named by
+        Content-Disposition; 403 after url_ttl (an expired signed URL of an object store)."""
+        st = self.server.state
+        with st.lock:
+            f = st.files.get(fid)
+            status = 404 if f is None else 403 if now() >= f["expires"] else 200
+            fail = st.take_rule("file_5xx") if status == 200 else None
+            if fail:
+                status = int(fail.get("status", 500))
+            st.record("file_get", id=fid, status=status, fault="file_5xx" if fail else None,
+                      name=f["name"] if f else None)
+        if status != 200:
+            why = {403: "Request has expired", 404: "NoSuchKey"}.get(status, "InternalError")
+            data = ("<?xml version='1.0' encoding='utf-8' ?>\n<Error><Code>%s</Code>"
+                    "<Message>%s</Message></Error>\n" % (
+                        "AccessDenied" if status == 403 else why, why)).encode()
+            ctype = "application/xml"
+        else:
+            data, ctype = f["body"], "application/octet-stream"
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        if status == 200 and f["disposition"] == "utf8":
+            self.send_header("Content-Disposition", "attachment; filename*=UTF-8''"
+                             + urllib.parse.quote(f["name"], safe=""))
+        elif status == 200 and f["disposition"] == "plain":
+            # The name's UTF-8 bytes as they are (http.server writes headers as latin-1).
+            self.send_header("Content-Disposition", 'attachment; filename="%s"'
+                             % f["name"].encode().decode("latin-1"))
+        self.end_headers()
+        self.wfile.write(data)
+
     def do_POST(self):
         self.route("POST")
 
@@ -442,6 +493,8 @@ class Http(BaseHTTPRequestHandler):
                     raise ValueError("body too large")
                 raw = self.rfile.read(n) if n else b""
                 body = json.loads(raw) if raw else {}
+            if method == "GET" and u.path.startswith("/files/"):
+                return self.serve_file(u.path[7:])
             if not u.path.startswith("/control/"):
                 return self.answer(404, {"error": "not found"})
             return self.answer(200, self.server.control(method, u.path[9:], q, body))
@@ -462,6 +515,7 @@ class Server(ThreadingHTTPServer):
         self.args = args
         self.state = state
         self.hub = hub
+        hub.http_base = "http://%s:%d" % (args.host, self.server_address[1])
 
     def on_loop(self, coro, timeout=30):
         return asyncio.run_coroutine_threadsafe(coro, self.hub.loop).result(timeout)
@@ -530,7 +584,7 @@ class Server(ThreadingHTTPServer):
                 "send_msg": sum(1 for e in st.sent if e["via"] == "send_msg"),
                 "welcome": sum(1 for e in st.sent if e["via"] == "welcome"),
                 "connects": c["connect"], "closes": c["close"], "kicks": c["kick"],
-                "pushes": c["push"], "drops": c["drop"],
+                "pushes": c["push"], "drops": c["drop"], "file_gets": c["file_get"],
                 "subscribed": sum(1 for e in st.log if e["kind"] == "subscribe" and e["ok"]),
                 "auth_failures": sum(1 for e in st.log if e["kind"] == "subscribe" and not e["ok"]),
                 "pings": c["ping"],

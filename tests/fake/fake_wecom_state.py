@@ -8,7 +8,10 @@ document path/101463 and the official SDK (npm @wecom/aibot-node-sdk 1.0.7,
 src/ws.ts and src/types/api.ts).
 """
 
+import base64
+import binascii
 import collections
+import os
 import secrets
 import threading
 import time
@@ -29,7 +32,9 @@ REPLY_TYPES = {"stream", "template_card", "stream_with_template_card",
                "file", "image", "voice", "video"}
 SEND_TYPES = {"markdown", "template_card", "file", "image", "voice", "video"}
 
-RULE_KINDS = {"wrong_credentials"}   # armed rules; the other faults are actions
+# Armed rules; the other faults are actions. file_5xx: GET /files/<id> answers 5xx.
+RULE_KINDS = {"wrong_credentials", "file_5xx"}
+DISPOSITIONS = ("utf8", "plain", "none")   # how GET /files/<id> names the file
 
 
 def now():
@@ -38,6 +43,19 @@ def now():
 
 def wall_ms():
     return int(time.time() * 1000)
+
+
+def encrypt_file(data, key):
+    """AES-256-CBC, IV = the key's first 16 bytes, PKCS#7 padding to a multiple of 32
+    bytes (pad value 1..32): what the SDK's decryptFile (src/crypto.ts) undoes."""
+    try:
+        from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    except ImportError:
+        raise ValueError("file messages need python3-cryptography (scripts/lib.sh "
+                         "installs it with the test packages)") from None
+    pad = 32 - len(data) % 32
+    enc = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
+    return enc.update(data + bytes([pad]) * pad) + enc.finalize()
 
 
 class State:
@@ -63,6 +81,7 @@ class State:
         self.send_times = collections.deque()
         self.counters = collections.Counter()
         self.chats = {}           # chatid or userid -> "group" | "single"
+        self.files = {}           # file id (in its URL) -> a file a user sent (new_file)
         self.seq = 0
 
     # -- record -----------------------------------------------------------------
@@ -90,6 +109,31 @@ class State:
     @staticmethod
     def new_msgid():
         return secrets.token_hex(16)
+
+    # -- files users sent (msgtype "file") ----------------------------------------
+    def new_file(self, f, msgid, userid):
+        """Store the file of a control message {"name", "data_b64", "url_ttl"?,
+        "disposition"?}, encrypted as the platform serves it; returns its entry
+        (id, aeskey, ...). Raises ValueError."""
+        if not isinstance(f, dict):
+            raise ValueError("file must be an object {name, data_b64}")
+        name = f.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("file.name must be a non-empty string")
+        try:
+            data = base64.b64decode(f.get("data_b64", ""), validate=True)
+        except (binascii.Error, TypeError, ValueError):
+            raise ValueError("file.data_b64 must be base64") from None
+        disposition = f.get("disposition", "utf8")
+        if disposition not in DISPOSITIONS:
+            raise ValueError("file.disposition must be one of %s" % (DISPOSITIONS,))
+        key = os.urandom(32)
+        entry = {"id": secrets.token_hex(16), "name": name, "size": len(data),
+                 "aeskey": base64.b64encode(key).decode(), "body": encrypt_file(data, key),
+                 "disposition": disposition, "expires": now() + float(f.get("url_ttl", 300)),
+                 "msgid": msgid, "userid": userid}
+        self.files[entry["id"]] = entry
+        return entry
 
     # -- fault rules ------------------------------------------------------------
     def add_rule(self, rule):

@@ -8,6 +8,8 @@ websockets library and urllib, and stops the fake by PID.
 """
 
 import asyncio
+import base64
+import http.client
 import json
 import os
 import socket
@@ -587,6 +589,115 @@ class RobotApi(Base):
                                    "msgParam": json.dumps({"content": "x"})},
                                   {"x-acs-dingtalk-access-token": tok})
         self.assertEqual((status, r["code"]), (403, "Forbidden.AccessDenied.QpsLimitForApi"))
+
+
+class Files(Base):
+    """A file a user sends the bot in a private chat: downloadCode -> downloadUrl -> bytes."""
+    extra = ("--qps", "0")
+    DATA = "扶贫日工作总结\n".encode() * 300 + bytes(range(256))
+
+    def send_file(self, **over):
+        f = {"name": "扶贫日工作总结.docx", "data_b64": base64.b64encode(self.DATA).decode()}
+        f.update(over)
+        return self.inject(staff_id="manager01", file=f)
+
+    def resolve(self, code, tok=None, robot=CLIENT_ID, **h):
+        headers = {} if tok is False else {"x-acs-dingtalk-access-token": tok or self.token()}
+        headers.update(h)
+        return self.fake.api("/v1.0/robot/messageFiles/download",
+                             {"downloadCode": code, "robotCode": robot}, headers)
+
+    def test_file_message_resolve_and_download(self):
+        url = self.url()
+
+        async def go():
+            async with websockets.connect(url) as ws:
+                r = self.send_file()
+                f = await self.recv(ws)
+                await ws.send(ack_for(f, {"response": None}))
+                return r, json.loads(f["data"])
+        r, d = run(go())
+        self.assertEqual(d["msgtype"], "file")
+        self.assertNotIn("text", d)
+        self.assertEqual(d["conversationType"], "1")
+        c = d["content"]
+        self.assertEqual(c["fileName"], "扶贫日工作总结.docx")
+        self.assertTrue(c["spaceId"].isdigit() and c["fileId"])
+        self.assertEqual(c["downloadCode"], r["downloadCode"])
+        status, body = self.resolve(c["downloadCode"])
+        self.assertEqual(status, 200, body)
+        u = urllib.parse.urlsplit(body["downloadUrl"])
+        self.assertEqual("%s://%s" % (u.scheme, u.netloc), self.fake.url)
+        self.assertTrue(u.path.startswith("/files/"))
+        self.assertEqual(set(urllib.parse.parse_qs(u.query)), {"Expires", "OSSAccessKeyId", "Signature"})
+        status, headers, data = self.fake.fetch(body["downloadUrl"])
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/octet-stream")
+        self.assertEqual(int(headers["Content-Length"]), len(self.DATA))
+        self.assertEqual(data, self.DATA)
+        # The code works again (a new URL); the URL without its signature does not.
+        status, again = self.resolve(c["downloadCode"])
+        self.assertEqual(status, 200)
+        self.assertNotEqual(again["downloadUrl"], body["downloadUrl"])
+        self.assertEqual(self.fake.fetch(body["downloadUrl"].split("?")[0])[0], 403)
+        st = self.fake.wait(file_urls=2, file_gets=2)
+        self.assertEqual(st["violations"], [])
+        self.assertEqual([e["status"] for e in self.fake.log("file_get")], [200, 403])
+
+    def test_refusals_of_the_download_api(self):
+        r = self.send_file()
+        status, body = self.resolve(r["downloadCode"], robot="dingsomeoneelse")
+        self.assertEqual((status, body["code"]), (400, "invalidParameter.robotCode.auth"))
+        status, body = self.resolve(r["downloadCode"], tok=False)
+        self.assertEqual((status, body["code"]), (400, "AuthenticationFailed.MissingParameter"))
+        status, body = self.resolve(r["downloadCode"], tok="not-a-token")
+        self.assertEqual((status, body["code"]), (400, "InvalidAuthentication"))
+        status, body = self.resolve("bm90IGEgY29kZQ==")
+        self.assertEqual((status, body["code"]), (400, "invalidParameter.downloadCode.invalid"))
+        self.assertIn("requestid", body)
+        status, body = self.resolve("")
+        self.assertEqual((status, body["code"]), (400, "invalidParameter.downloadCode.empty"))
+        self.assertEqual(self.resolve(r["downloadCode"])[0], 200)
+        self.assertEqual(self.fake.state()["counters"]["file_url"], 1)
+
+    def test_expired_code_and_url(self):
+        late = self.send_file(code_ttl=0.3)
+        short = self.send_file(url_ttl=0.5)
+        status, body = self.resolve(short["downloadCode"])
+        self.assertEqual(status, 200)
+        self.assertEqual(self.fake.fetch(body["downloadUrl"])[0], 200)
+        time.sleep(0.6)
+        status, headers, data = self.fake.fetch(body["downloadUrl"])
+        self.assertEqual(status, 403)
+        self.assertIn(b"<Code>AccessDenied</Code>", data)
+        status, body = self.resolve(late["downloadCode"])
+        self.assertEqual((status, body["code"]), (400, "invalidParameter.downloadCode.invalid"))
+
+    def test_a_file_in_a_group_is_refused(self):
+        with self.assertRaises(ValueError) as e:
+            self.inject(type="group", conversation_id="cidUNITA==",
+                        file={"name": "a.docx", "data_b64": "AA=="})
+        self.assertIn("private only", str(e.exception))
+        with self.assertRaises(ValueError):
+            self.inject(file={"name": "a.docx", "data_b64": "not base64!"})
+        self.assertEqual(self.fake.state()["counters"].get("inject", 0), 0)
+
+    def test_faults(self):
+        r = self.send_file()
+        self.fake.fault(fault="api_5xx", api="download", status=503)
+        status, body = self.resolve(r["downloadCode"])
+        self.assertEqual((status, body["code"]), (503, "systemError"))
+        self.fake.fault(fault="qps", api="download")
+        self.assertEqual(self.resolve(r["downloadCode"])[0], 403)
+        url = self.resolve(r["downloadCode"])[1]["downloadUrl"]
+        self.fake.fault(fault="file_5xx", times=2)
+        self.assertEqual([self.fake.fetch(url)[0] for _ in range(3)], [500, 500, 200])
+        self.fake.fault(fault="file_truncate")
+        with self.assertRaises(http.client.IncompleteRead):
+            self.fake.fetch(url)
+        self.assertEqual(self.fake.fetch(url)[2], self.DATA)
+        self.assertEqual([e["fault"] for e in self.fake.log("file_get")],
+                         ["file_5xx", "file_5xx", None, "file_truncate", None])
 
 
 class Lifetime(unittest.TestCase):

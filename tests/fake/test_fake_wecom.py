@@ -8,11 +8,15 @@ library, and stops the fake by PID.
 """
 
 import asyncio
+import base64
 import json
 import os
+import re
 import sys
 import tempfile
+import time
 import unittest
+import urllib.parse
 
 import websockets
 import websockets.exceptions
@@ -198,6 +202,95 @@ class Messages(Base):
         run(go())
         w = self.fake.sent(via="welcome")
         self.assertEqual((w[0]["text"], w[0]["userid"]), ("欢迎", "new01"))
+
+
+def decrypt(body, aeskey):
+    """What the SDK's decryptFile does: AES-256-CBC, IV = key[:16], PKCS#7 (1..32) off."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    key = base64.b64decode(aeskey)
+    dec = Cipher(algorithms.AES(key), modes.CBC(key[:16])).decryptor()
+    plain = dec.update(body) + dec.finalize()
+    pad = plain[-1]
+    assert 1 <= pad <= 32 and plain[-pad:] == bytes([pad]) * pad, "bad padding %d" % pad
+    return plain[:-pad]
+
+
+class Files(Base):
+    """A file a user sends the bot in a single chat: file.url + file.aeskey."""
+    NAME = "扶贫日工作总结.docx"
+
+    def send_file(self, data, **over):
+        f = {"name": self.NAME, "data_b64": base64.b64encode(data).decode()}
+        f.update(over)
+        return self.fake.message(userid="manager01", file=f)
+
+    def test_file_callback_then_encrypted_download(self):
+        data = "第一部分\n".encode() * 1000 + bytes(range(256))
+
+        async def go():
+            ws = await self.connect()
+            r = await self.ctl(self.send_file, data)
+            f = await self.recv(ws)
+            await ws.close()
+            return r, f
+        r, f = run(go())
+        body = f["body"]
+        self.assertEqual(body["msgtype"], "file")
+        self.assertEqual(body["chattype"], "single")
+        self.assertNotIn("text", body)
+        self.assertEqual(set(body["file"]), {"url", "aeskey"})
+        self.assertEqual((body["file"]["url"], body["file"]["aeskey"]), (r["url"], r["aeskey"]))
+        self.assertIsNone(r["text"])
+        self.assertEqual(len(base64.b64decode(r["aeskey"])), 32)
+        status, headers, enc = self.fake.fetch(r["url"])
+        self.assertEqual(status, 200)
+        self.assertEqual(headers["Content-Type"], "application/octet-stream")
+        self.assertEqual(len(enc) % 32, 0)
+        self.assertNotEqual(enc[:len(data)], data)
+        self.assertEqual(decrypt(enc, r["aeskey"]), data)
+        cd = headers["Content-Disposition"]
+        m = re.fullmatch(r"attachment; filename\*=UTF-8''([^;\s]+)", cd)
+        self.assertTrue(m, cd)
+        self.assertEqual(urllib.parse.unquote(m.group(1)), self.NAME)
+        self.assertEqual(self.fake.wait(file_gets=1)["violations"], [])
+
+    def test_padding_is_to_32_bytes(self):
+        # 32 bytes of data get a whole block of 32 x 0x20; 33 bytes get 31 x 0x1f.
+        for n, pad in ((0, 32), (16, 16), (32, 32), (33, 31)):
+            r = self.send_file(bytes(range(n)))
+            enc = self.fake.fetch(r["url"])[2]
+            self.assertEqual(len(enc), n + pad)
+            self.assertEqual(decrypt(enc, r["aeskey"]), bytes(range(n)))
+
+    def test_dispositions(self):
+        r = self.send_file(b"x", disposition="plain")
+        cd = self.fake.fetch(r["url"])[1]["Content-Disposition"]
+        # http.client reads header bytes as latin-1: the raw UTF-8 name comes back that way.
+        self.assertEqual(cd.encode("latin-1").decode(), 'attachment; filename="%s"' % self.NAME)
+        r = self.send_file(b"x", disposition="none")
+        self.assertIsNone(self.fake.fetch(r["url"])[1]["Content-Disposition"])
+        with self.assertRaises(ValueError):
+            self.send_file(b"x", disposition="inline")
+
+    def test_url_expires_and_file_5xx(self):
+        r = self.send_file(b"abc", url_ttl=0.5)
+        self.fake.fault(fault="file_5xx", status=502)
+        self.assertEqual(self.fake.fetch(r["url"])[0], 502)
+        self.assertEqual(self.fake.fetch(r["url"])[0], 200)
+        time.sleep(0.6)
+        status, _, data = self.fake.fetch(r["url"])
+        self.assertEqual(status, 403)
+        self.assertIn(b"AccessDenied", data)
+        self.assertEqual(self.fake.fetch(r["url"] + "0")[0], 404)
+        self.assertEqual([(e["status"], e["fault"]) for e in self.fake.log("file_get")],
+                         [(502, "file_5xx"), (200, None), (403, None), (404, None)])
+
+    def test_a_file_in_a_group_is_refused(self):
+        with self.assertRaises(ValueError) as e:
+            self.fake.message(type="group", chatid="wrUNITA",
+                              file={"name": "a.docx", "data_b64": "AA=="})
+        self.assertIn("single chats only", str(e.exception))
+        self.assertEqual(self.fake.state()["counters"].get("inject", 0), 0)
 
 
 class Replies(Base):

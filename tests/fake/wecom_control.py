@@ -10,6 +10,12 @@ drive it through its /control API, stop it by PID. Standard library only.
     fake.message(type="group", chatid="wrUNITA", text="/tasks")      # "@campaign-bot /tasks"
     fake.wait(stream=1)
     print(fake.sent(via="stream"), fake.response(r["req_id"]))
+    # A file a user sends the bot (single chats only; in a group: FakeRefused, a ValueError):
+    r = fake.message(userid="manager01",
+                     file={"name": "总结.docx", "data_b64": base64.b64encode(data).decode()})
+    # r["url"], r["aeskey"]: the callback's file.url and file.aeskey; GET url gives the
+    # bytes AES-256-CBC encrypted, the name in Content-Disposition
+    fake.wait(file_gets=1)
     fake.stop()
 """
 
@@ -28,6 +34,10 @@ SECRET = "fake-wecom-secret-0123456789"
 
 class FakeError(Exception):
     pass
+
+
+class FakeRefused(FakeError, ValueError):
+    """The control API refused a request (HTTP 400, its reason in the message)."""
 
 
 class FakeWeCom:
@@ -65,12 +75,25 @@ class FakeWeCom:
             with urllib.request.urlopen(req, timeout=timeout) as r:
                 return json.loads(r.read())
         except urllib.error.HTTPError as e:
-            raise FakeError("%s %s -> %d %s" % (method, path, e.code, e.read()[:300]))
+            text = e.read()[:600].decode("utf-8", "replace")
+            if e.code == 400:
+                raise FakeRefused("%s %s refused: %s" % (method, path, text)) from None
+            raise FakeError("%s %s -> %d %s" % (method, path, e.code, text)) from None
+
+    def fetch(self, url, timeout=30):
+        """GET any URL (a file's url): (status, headers, body bytes); no exception on 4xx/5xx."""
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
+                return r.status, r.headers, r.read()
+        except urllib.error.HTTPError as e:
+            return e.code, e.headers, e.read()
 
     # -- control ----------------------------------------------------------------
     def message(self, **m):
         """Inject one message to the bot (README: type, userid, chatid, title, text,
-        msgid, mention, content)."""
+        msgid, mention, content, file). With file={"name", "data_b64", "url_ttl"? (300),
+        "disposition"? "utf8"|"plain"|"none"} it is a msgtype "file" message (single
+        chats only) and the result adds url and aeskey (text is None)."""
         return self.call("POST", "/control/messages", {"messages": [m]})["results"][0]
 
     def messages(self, *ms):
@@ -113,7 +136,7 @@ class FakeWeCom:
         """Block until every count is >= its value (README: sent, stream, send_msg,
         welcome, frames, errors, violations, connects, closes, kicks, pushes, drops,
         subscribed, auth_failures, pings, pings_answered, open_connections,
-        subscribed_connections); raises on timeout."""
+        subscribed_connections, file_gets); raises on timeout."""
         q = "&".join("%s=%d" % kv for kv in conds.items())
         r = self.call("GET", "/control/wait?%s&timeout=%s" % (q, timeout), timeout=timeout + 10)
         if not r["ok"]:

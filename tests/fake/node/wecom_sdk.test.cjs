@@ -288,3 +288,55 @@ test('a silent connection: two unanswered pings, the SDK drops it, reconnects an
   assert.deepEqual(other, []);
   assert.ok(problems.some((p) => p.includes('No heartbeat ack')), 'the SDK did not notice');
 });
+
+test('a file from a single chat: the SDK downloads it, decrypts it and reads its name', async (t) => {
+  problems = [];
+  const lines = [];
+  let done = false;
+  const fake = await startFake();
+  const c = client(fake, 'F', lines);
+  t.after(() => {
+    stop(c);
+    fake.proc.kill('SIGTERM');
+    if (!done) console.log(lines.join('\n'));
+  });
+  const name = '扶贫日工作总结.docx';
+  // Not a multiple of 32 bytes, with every byte value: padding and binary both checked.
+  const data = Buffer.concat([Buffer.from('扶贫日工作总结\n'.repeat(700)), Buffer.from([...Array(256).keys()])]);
+  const got = [];
+  c.on('message.file', async (frame) => {
+    try {
+      const { buffer, filename } = await c.downloadFile(frame.body.file.url, frame.body.file.aeskey);
+      got.push({ frame, buffer, filename });
+    } catch (e) {
+      got.push({ frame, error: e });
+    }
+  });
+  c.connect();
+  await waitFor(fake.base, { subscribed: 1, subscribed_connections: 1 });
+  const inj = (await control(fake.base, 'POST', 'messages', {
+    messages: [{ userid: 'manager01', file: { name, data_b64: data.toString('base64') } }],
+  })).results[0];
+  assert.equal(inj.pushed, true);
+  await waitFor(fake.base, { file_gets: 1 });
+  for (let i = 0; i < 250 && got.length === 0; i++) await sleep(20);
+  assert.equal(got.length, 1);
+  assert.ifError(got[0].error);
+  assert.equal(got[0].frame.body.msgtype, 'file');
+  assert.equal(got[0].frame.body.file.url, inj.url);
+  assert.equal(got[0].frame.body.file.aeskey, inj.aeskey);
+  assert.equal(got[0].filename, name);
+  assert.ok(got[0].buffer.equals(data), `decrypted ${got[0].buffer.length} bytes, sent ${data.length}`);
+
+  // A file in a group: the control API refuses it, nothing reaches the SDK.
+  const refused = await httpJson('POST', fake.base + '/control/messages', {
+    messages: [{ type: 'group', chatid: 'wrUNITA', file: { name, data_b64: 'AA==' } }],
+  });
+  assert.equal(refused.status, 400);
+  assert.match(refused.body.error, /single chats only/);
+  const st = await control(fake.base, 'GET', 'state');
+  assert.equal(st.counts.pushes, 1);
+  assert.deepEqual(st.violations, []);
+  assert.deepEqual(problems, []);
+  done = true;
+});
