@@ -111,7 +111,13 @@
     el("overall-fill").style.width = s.percent + "%";
     el("overall-text").textContent = "总进度 " + s.percent + "% · 完成 " + s.done + "/" +
         s.tasks + " · 逾期 " + s.overdue + " · 已汇报 " + s.reported + "/" +
-        s.responsibilities + " · 今天 " + monthDay(s.today);
+        s.responsibilities + submittedText(s) + " · 今天 " + monthDay(s.today);
+  }
+
+  /* The units' written summaries (issue 15): only when the plan asks for some. */
+  function submittedText(s) {
+    if (typeof s.submissions_owed !== "number" || s.submissions_owed <= 0) return "";
+    return " · 总结已交 " + (s.submitted || 0) + "/" + s.submissions_owed;
   }
 
   function byDue(a, b) {

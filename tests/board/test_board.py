@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The board in a real headless Chromium, loaded from mosquitto's http_dir:
-the seed plan from retained state alone, a report live, a broadcast in the
-ticker until it expires, 离线 when the bridge dies or the broker goes, every
-layout without overflow (with a screenshot each, saved as artifacts)."""
+the seed plan from retained state alone, a report and a unit's written
+summary live, a broadcast in the ticker until it expires, 离线 when the
+bridge dies or the broker goes, every layout without overflow (with a
+screenshot each, saved as artifacts)."""
 import json
 import os
 import signal
@@ -62,9 +63,18 @@ class Board(BridgeTest):
         fonts = b.eval("document.fonts.check('20px \"Noto Sans CJK SC\"', '扶贫')")
         self.assertTrue(fonts, "Noto Sans CJK from the machine (fonts-noto-cjk)")
 
+        self.assertIn("总结已交 0/15", b.text("#overall-text"), "3.4 is owed by all 15 units")
+
         self.work.ctl("report", "2.4", "工商联", "60")
         b.wait(unit_chip("2.4", "市工商联") + " === '市工商联 60%'", what="60% for 市工商联")
         self.assertIn("总进度", b.text("#overall-text"))
+
+        # A unit's written summary arrives (issue 15): the head line counts it.
+        self.work.emit("submission", "市委宣传部", "宣传部扶贫日总结.docx")
+        b.wait("document.getElementById('overall-text').textContent.includes('总结已交 1/15')",
+               what="总结已交 1/15")
+        self.assertTrue(b.eval("document.querySelector('.ticker').hidden"),
+                        "the ticker stays for announcements")
 
     def test_broadcast_in_the_ticker_until_it_expires(self):
         b = self.browser

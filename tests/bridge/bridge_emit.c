@@ -8,8 +8,12 @@
  *   bridge_emit DB reminder TASK_ID
  *   bridge_emit DB progress N       N progress reports (progress_report), 100 per commit
  *   bridge_emit DB raw TYPE JSON    any payload (events_append's checks apply)
+ *   bridge_emit DB submission UNIT NAME   a file received from UNIT (its exact name;
+ *                                   "-": an unknown sender), as lib/chatfiles.c and
+ *                                   bot/mailintake.c record it (lib/submissions.c)
  *
- * Prints the new event ids (first and last for progress), one per line.
+ * Prints the new event ids (first and last for progress), one per line; for a
+ * submission, the submission's id (its event, if any, is submissions.event_id).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -23,6 +27,8 @@
 #include "campaign/plandb.h"
 #include "campaign/progress.h"
 #include "campaign/store.h"
+#include "campaign/submissions.h"
+#include "campaign/xmalloc.h"
 
 static int
 append(struct store *s, const char *type, const char *campaign, json_t *payload)
@@ -77,6 +83,51 @@ progress(struct store *s, const struct plan *plan, long n)
 	return 0;
 }
 
+/* The file's contents are this marker and the name: a test can check they never travel. */
+static int
+submission(struct store *s, const struct plan *plan, const char *unit, const char *name)
+{
+	char err[256], sha[SUBMISSIONS_SHA_STRLEN], source[128];
+	char *data = NULL;
+	struct submission_in in = {
+		.name = name, .channel = "test", .sender = "bridge_emit", .source_id = source,
+		.at = clock_now(),
+	};
+	int64_t id;
+	int rc = 1;
+
+	if (strcmp(unit, "-") != 0) {
+		for (size_t u = 0; u < plan->nunits && in.unit_id == 0; u++)
+			if (strcmp(plan->units[u].name, unit) == 0)
+				in.unit_id = plan->units[u].id;
+		if (in.unit_id == 0) {
+			fprintf(stderr, "bridge_emit: no unit %s\n", unit);
+			return 1;
+		}
+	}
+	data = xasprintf("FILE-CONTENTS %s", name);
+	snprintf(source, sizeof(source), "emit:%lld", (long long)clock_mono_ms());
+	if (store_begin(s) < 0)
+		goto out;
+	if (submissions_put_file(s, data, strlen(data), in.at, sha, err, sizeof(err)) < 0)
+		goto fail;
+	in.sha256 = sha;
+	in.size = (int64_t)strlen(data);
+	if ((id = submissions_add(s, plan, &in, err, sizeof(err))) < 0)
+		goto fail;
+	if (store_commit(s) < 0)
+		goto out;
+	printf("%lld\n", (long long)id);
+	rc = 0;
+	goto out;
+fail:
+	fprintf(stderr, "bridge_emit: %s\n", err);
+	store_rollback(s);
+out:
+	free(data);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -87,7 +138,8 @@ main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 4 || clock_init(err, sizeof(err)) < 0) {
-		fprintf(stderr, "usage: bridge_emit DB announcement|reminder|progress|raw ...\n");
+		fprintf(stderr, "usage: bridge_emit DB announcement|reminder|progress|raw|"
+		    "submission ...\n");
 		return 2;
 	}
 	s = store_open(argv[1], err, sizeof(err));
@@ -139,6 +191,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 		rc = append(s, argv[3], plan->id, payload);
+	} else if (strcmp(argv[2], "submission") == 0 && argc == 5) {
+		rc = submission(s, plan, argv[3], argv[4]);
 	}
 out:
 	plan_free(plan);

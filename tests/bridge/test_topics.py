@@ -1,11 +1,12 @@
 #!/usr/bin/python3
-"""Topics, payloads and v5 properties of every event type; retained state for
-a fresh subscriber; birth and will; graceful stop; MQTT 3.1.1; unix socket."""
+"""Topics, payloads and v5 properties of every event type (a unit's written
+summary included, and the summary's N of M it moves); retained state for a
+fresh subscriber; birth and will; graceful stop; MQTT 3.1.1; unix socket."""
 import signal
 import time
 
-from bridgetest import (PREFIX, Bridge, BridgeTest, Broker, Subscriber, main, retained,
-                        wait_for)
+from bridgetest import (PREFIX, SCHEMAS, Bridge, BridgeTest, Broker, Subscriber, main,
+                        retained, wait_for)
 
 EVENTS, ANN, REM = PREFIX + "/events", PREFIX + "/announcements", PREFIX + "/reminders"
 
@@ -55,6 +56,53 @@ class Topics(BridgeTest):
         self.assertEqual(task.user.get("schema"), "campaign-task/1")
         summary = self.sub.wait_topic(PREFIX + "/summary", lambda m: m.json()["reported"] == 1)
         self.assertEqual(summary.json()["days_to_key"], 9)
+        wait_for(lambda: set(self.work.event_states().values()) == {1}, 5,
+                 "every event marked delivered")
+
+    def test_submission_event_and_the_summary_count(self):
+        """Issue 15: a file received is a `submission` event on events only (never its
+        contents), and the retained summary counts it (the seed's 3.4 is owed by all 15)."""
+        self.start()
+        summary = PREFIX + "/summary"
+        first = self.sub.wait_topic(summary).json()
+        self.assertEqual((first["submitted"], first["submissions_owed"]), (0, 15))
+        self.assertLessEqual(set(first), set(SCHEMAS["summary"].schema["properties"]),
+                             "docs/schemas/summary.schema.json names every key")
+
+        [sid] = self.work.emit("submission", "市委宣传部", "宣传部扶贫日总结.docx")
+        [(ev,)] = self.work.sql("SELECT event_id FROM submissions WHERE id = ?", sid)
+        self.sub.wait_ids(EVENTS, [ev])
+        m = [m for m in self.sub.snapshot(EVENTS) if m.json()["id"] == ev][0]
+        p = m.json()
+        self.assertEqual((p["v"], p["type"], p["campaign"], p["ts"]),
+                         (1, "submission", "fupinri", "2027-10-08T09:00:00+08:00"))
+        self.assertEqual(p["task"], {"id": "3.4", "title": "认真总结典型经验",
+                                     "deliverable": "“扶贫日”活动的初步情况总结"})
+        self.assertEqual(p["unit"]["name"], "市委宣传部")
+        self.assertIsInstance(p["unit"]["id"], int)
+        self.assertEqual(p["file"], {"name": "宣传部扶贫日总结.docx",
+                                     "size": len("FILE-CONTENTS 宣传部扶贫日总结.docx".encode())})
+        self.assertEqual((p["channel"], p["at"]), ("test", "2027-10-08T09:00:00+08:00"))
+        self.assertEqual((p["submitted"], p["owed"]), (1, 15))
+        self.assertNotIn(b"FILE-CONTENTS", m.payload, "the file's contents never travel")
+        self.assertEqual(m.user.get("schema"), "campaign-event/1")
+        self.sub.wait_topic(summary, lambda m: m.json()["submitted"] == 1)
+        self.assertEqual(retained(self.broker, summary)[summary].json()["submissions_owed"], 15)
+
+        # An unknown sender's file is no event until an admin assigns it.
+        [later] = self.work.emit("submission", "-", "总结(扶贫办).pdf")
+        self.assertEqual(self.work.sql("SELECT event_id FROM submissions WHERE id = ?", later),
+                         [(None,)])
+        self.work.ctl("submissions", "assign", str(later), "市扶贫办")
+        [(ev2,)] = self.work.sql("SELECT event_id FROM submissions WHERE id = ?", later)
+        self.sub.wait_ids(EVENTS, [ev2])
+        self.assertEqual(self.sub.ids(EVENTS), [ev, ev2], "one event per unit's file")
+        p2 = self.sub.snapshot(EVENTS)[-1].json()
+        self.assertEqual((p2["unit"]["name"], p2["file"]["name"], p2["submitted"]),
+                         ("市扶贫办", "总结(扶贫办).pdf", 2))
+        self.sub.wait_topic(summary, lambda m: m.json()["submitted"] == 2)
+        for t in (ANN, REM):
+            self.assertEqual(self.sub.snapshot(t), [], "submissions only on events")
         wait_for(lambda: set(self.work.event_states().values()) == {1}, 5,
                  "every event marked delivered")
 
