@@ -19,6 +19,39 @@
 #include "campaign/utf8.h"
 #include "campaign/xmalloc.h"
 
+/*
+ * issue 15: a unit that has sent the document a task asks for (its
+ * deliverable) is done with that task, whatever it reported: one rule for
+ * the answers, the reminders, campaignctl and what the bridge publishes.
+ */
+static int
+mark_submitted(struct store *s, const struct plan *plan, struct progress *p)
+{
+	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT task_id, unit_id FROM submissions "
+	    "WHERE task_id IS NOT NULL AND unit_id IS NOT NULL");
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ssize_t t = plan_task_index(plan, (const char *)sqlite3_column_text(st, 0));
+		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
+
+		if (t >= 0 && u >= 0 && plan->tasks[t].deliverable != NULL) {
+			struct progress_cell *c = &p->cells[(size_t)t * p->nunits + (size_t)u];
+
+			c->done = true;
+			c->percent = 100;
+		}
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE) {
+		store_log_error(s, "read submissions");
+		return -1;
+	}
+	return 0;
+}
+
 struct progress *
 progress_load(struct store *s, const struct plan *plan)
 {
@@ -58,6 +91,10 @@ progress_load(struct store *s, const struct plan *plan)
 	strindex_free(ids);
 	if (rc != SQLITE_DONE) {
 		store_log_error(s, "read progress");
+		progress_free(p);
+		return NULL;
+	}
+	if (mark_submitted(s, plan, p) < 0) {
 		progress_free(p);
 		return NULL;
 	}

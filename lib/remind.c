@@ -24,7 +24,6 @@
 #include "campaign/plandb.h"
 #include "campaign/progress.h"
 #include "campaign/reminders.h"
-#include "campaign/submissions.h"
 #include "campaign/users.h"
 #include "campaign/xmalloc.h"
 
@@ -586,9 +585,6 @@ remind_tick(struct store *s, const struct cfg *cfg, time_t now, struct remind_st
 		goto out;
 	}
 	if ((progress = progress_load(s, plan)) == NULL)
-		goto out;
-	/* issue 15: a unit that sent the document asked for is done with it */
-	if (submissions_mark_done(s, plan, progress) < 0)
 		goto out;
 	k.plan = plan;
 	k.progress = progress;

@@ -78,34 +78,6 @@ submissions_summary_json(struct store *s, const struct plan *plan, json_t *summa
 	json_object_set_new(summary, "submissions_owed", json_integer((json_int_t)owed));
 }
 
-int
-submissions_mark_done(struct store *s, const struct plan *plan, struct progress *p)
-{
-	sqlite3_stmt *st = store_stmt(s, "SELECT DISTINCT task_id, unit_id FROM submissions "
-	    "WHERE task_id IS NOT NULL AND unit_id IS NOT NULL");
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ssize_t t = plan_task_index(plan, (const char *)sqlite3_column_text(st, 0));
-		ssize_t u = plan_unit_index_id(plan, sqlite3_column_int64(st, 1));
-
-		if (t >= 0 && u >= 0 && plan->tasks[t].deliverable != NULL) {
-			struct progress_cell *c = &p->cells[(size_t)t * p->nunits + (size_t)u];
-
-			c->done = true;
-			c->percent = 100;
-		}
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE) {
-		store_log_error(s, "submissions done");
-		return -1;
-	}
-	return 0;
-}
-
 char *
 submissions_files_dir(struct store *s)
 {

@@ -30,6 +30,10 @@ struct progress {
 	struct progress_cell *cells;    /* [task * nunits + unit] */
 };
 
+/*
+ * The current state of every task and unit; a unit that has sent the file a
+ * task asks for (issue 15: a deliverable) is done with it (100%).
+ */
 struct progress *progress_load(struct store *s, const struct plan *plan);
 void progress_free(struct progress *p);
 const struct progress_cell *progress_cell(const struct progress *p, size_t task, size_t unit);

@@ -62,14 +62,6 @@ int submissions_count(struct store *s, const struct plan *plan, size_t *submitte
 /* Adds "submitted" and "submissions_owed" to a summary object (the retained summary). */
 void submissions_summary_json(struct store *s, const struct plan *plan, json_t *summary);
 
-/*
- * Marks done, in a loaded progress (not in the store), every deliverable a
- * unit has sent a file for: the reminders and the admins' digest then leave
- * it alone. 0 or -1.
- */
-struct progress;
-int submissions_mark_done(struct store *s, const struct plan *plan, struct progress *p);
-
 /* <directory of the database>/files, owned. */
 char *submissions_files_dir(struct store *s);
 /* The stored path of a file by hash, owned. */
