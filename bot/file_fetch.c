@@ -4,6 +4,7 @@
 #include "file_fetch.h"
 
 #include <ctype.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,8 +44,17 @@ struct file_fetch {
 static void
 finish(struct file_fetch *f, int next_ms)
 {
+	bool large = f->data.cap > 1024 * 1024;
+
 	chat_file_clear(&f->cur);
-	buf_reset(&f->data);
+	/*
+	 * The download (up to max_size_mb) is given back now, not kept for the
+	 * next file: the bot idles small. glibc keeps a freed large block for
+	 * reuse (its mmap threshold rises), so it is asked to return it.
+	 */
+	buf_free(&f->data);
+	if (large)
+		malloc_trim(0);
 	f->disposition[0] = '\0';
 	loop_timer_after(f->timer, next_ms);
 }
