@@ -328,6 +328,11 @@ on_answer(struct wecom *w, const json_t *f, const char *req_id)
 	const json_t *code = json_object_get(f, "errcode");
 	json_int_t errcode = json_is_integer(code) ? json_integer_value(code) : -1;
 
+	/* Ours are never empty; an empty one would match a request already answered. */
+	if (*req_id == '\0') {
+		log_warnx("wecom", "an answer without a req_id; ignored");
+		return;
+	}
 	if (strcmp(req_id, w->sub_req) == 0) {
 		w->sub_req[0] = '\0';
 		if (errcode == 0) {
