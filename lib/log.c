@@ -99,6 +99,14 @@ vlog(enum log_level level, const char *tag, const char *module, int errnum,
 	if (level > current_level)
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	/*
+	 * A backstop for text from servers or users that reached a format
+	 * without log_escape: no control character may end the line early or
+	 * drive a terminal, so one call stays one line.
+	 */
+	for (unsigned char *c = (unsigned char *)msg; *c != '\0'; c++)
+		if (*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	if (to_journal < 0)
 		to_journal = stderr_is_journal();
 	if (to_journal)
