@@ -237,6 +237,48 @@ channels_add(struct store *s, const struct channel *c, time_t now, char *err,
 	return 0;
 }
 
+static bool
+changes_credentials(const struct channel_change *ch)
+{
+	return ch->url != NULL || ch->secret != NULL || ch->drop_secret;
+}
+
+int
+channels_update(struct store *s, const char *name, const struct channel_change *ch,
+    time_t now)
+{
+	sqlite3_stmt *st = store_stmt(s, "UPDATE channels SET url = coalesce(?2, url), "
+	    "secret = CASE WHEN ?3 IS NOT NULL THEN ?3 WHEN ?4 THEN NULL ELSE secret END, "
+	    "units = CASE WHEN ?5 THEN ?6 ELSE units END, "
+	    "sends = CASE WHEN ?7 > 0 THEN ?7 ELSE sends END, "
+	    "failing = CASE WHEN ?8 THEN 0 ELSE failing END, "
+	    "error_code = CASE WHEN ?8 THEN NULL ELSE error_code END, "
+	    "error = CASE WHEN ?8 THEN NULL ELSE error END, "
+	    "updated_at = ?9 WHERE name = ?1");
+	char *units = ch->set_units ? units_json(ch->units, ch->nunits) : NULL;
+	int rc;
+
+	if (st == NULL) {
+		free(units);
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	store_bind_text(st, 2, ch->url);
+	store_bind_text(st, 3, ch->secret);
+	sqlite3_bind_int(st, 4, ch->drop_secret);
+	sqlite3_bind_int(st, 5, ch->set_units);
+	store_bind_text(st, 6, units);  /* NULL: every unit, as channels_add stores it */
+	sqlite3_bind_int(st, 7, (int)ch->sends);
+	sqlite3_bind_int(st, 8, changes_credentials(ch));
+	sqlite3_bind_int64(st, 9, (int64_t)now);
+	rc = store_step_done(s, st, "update channel");
+	sqlite3_clear_bindings(st);     /* no pointer to the secret outlives the call */
+	free(units);
+	if (rc < 0)
+		return -1;
+	return sqlite3_changes(store_db(s)) > 0;
+}
+
 int
 channels_remove(struct store *s, const char *name, time_t now)
 {

@@ -9,7 +9,8 @@
  * The URL and the secret are secrets: the struct carries them for the
  * driver, but nothing prints or logs them (channels_url_hint() is what a
  * person sees). A channel is "failing" after the platform refused its
- * signature or key; it gets no new deliveries until it is added again.
+ * signature or key; it gets no new deliveries until it is given a new URL
+ * or secret (channels_update) or added again.
  */
 #ifndef CAMPAIGN_CHANNELS_H
 #define CAMPAIGN_CHANNELS_H
@@ -67,6 +68,27 @@ void channels_url_hint(const char *url, char *out, size_t outlen);
 /* Adds a channel; -1 with err (a name taken, a store error). */
 int channels_add(struct store *s, const struct channel *c, time_t now, char *err,
     size_t errlen);
+/*
+ * What channels_update changes; NULL, false or 0 keeps a field. A new URL or
+ * secret (or dropping it) means the admin fixed the credential the platform
+ * refused, so it clears the failing mark.
+ */
+struct channel_change {
+	const char *url;        /* secret */
+	const char *secret;     /* secret */
+	bool drop_secret;
+	bool set_units;         /* units replace the filter; nunits 0: every unit */
+	char *const *units;
+	size_t nunits;
+	unsigned sends;
+};
+
+/*
+ * Changes a channel in place, in one statement: its pending deliveries and
+ * history stay. 1 changed, 0 no such channel, -1 error.
+ */
+int channels_update(struct store *s, const char *name, const struct channel_change *ch,
+    time_t now);
 /* 1 removed, 0 no such channel, -1 error. Pending deliveries to it are failed. */
 int channels_remove(struct store *s, const char *name, time_t now);
 /* 1 found, 0 not, -1 error. */
