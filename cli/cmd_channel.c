@@ -1,9 +1,9 @@
 /*
- * campaignctl channel add | list | remove | test: group robots (DingTalk,
- * WeCom, Feishu) as send-only channels. The webhook URL and the signing
- * secret are read from files, never from the command line (argv is visible
- * to every user of the machine), and never printed: list shows the URL's
- * host and last four characters.
+ * campaignctl channel add | update | list | remove | test: group robots
+ * (DingTalk, WeCom, Feishu) as send-only channels. The webhook URL and the
+ * signing secret are read from files, never from the command line (argv is
+ * visible to every user of the machine), and never printed: list shows the
+ * URL's host and last four characters.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,13 +52,106 @@ parse_units(struct cli *cli, const struct cli_command *cmd, const char *list,
 	return CLI_OK;
 }
 
+/* The options of add and update; update alone takes the two flags. */
+struct channel_opts {
+	const char *url_file, *secret_file, *units, *sends;
+	bool no_secret, all_units;
+};
+
+/* Parses argv[first..] into o; CLI_OK or a usage error that names the option. */
+static int
+parse_opts(const struct cli_command *cmd, const char *verb, int argc, char **argv,
+    int first, struct channel_opts *o)
+{
+	bool update = strcmp(verb, "update") == 0;
+
+	for (int i = first; i < argc; i++) {
+		const char **slot = strcmp(argv[i], "--url-file") == 0 ? &o->url_file :
+		    strcmp(argv[i], "--secret-file") == 0 ? &o->secret_file :
+		    strcmp(argv[i], "--units") == 0 ? &o->units :
+		    strcmp(argv[i], "--send") == 0 ? &o->sends : NULL;
+
+		if (update && strcmp(argv[i], "--no-secret") == 0) {
+			o->no_secret = true;
+			continue;
+		}
+		if (update && strcmp(argv[i], "--all-units") == 0) {
+			o->all_units = true;
+			continue;
+		}
+		if (slot == NULL)
+			return cli_usage_error(cmd, "channel %s: unknown option \"%s\" (the URL "
+			    "and secret are read from files: --url-file, --secret-file)", verb,
+			    argv[i]);
+		if (i + 1 >= argc)
+			return cli_usage_error(cmd, "channel %s: %s needs a value", verb, argv[i]);
+		*slot = argv[++i];
+	}
+	return CLI_OK;
+}
+
+/* A WeCom robot's key is its URL: a secret file for one is a mistake worth naming. */
+static int
+check_secret_allowed(const struct cli_command *cmd, const char *verb,
+    enum channel_kind kind, const struct channel_opts *o)
+{
+	if (kind == CHANNEL_WECOM && o->secret_file != NULL)
+		return cli_usage_error(cmd, "channel %s: a WeCom group robot has no signing "
+		    "secret (its key is in the URL)", verb);
+	return CLI_OK;
+}
+
+/* c's unit filter from --units, checked against the plan when one is loaded (a typo is
+   caught now, not when no message ever reaches the group). */
+static int
+load_units(struct cli *cli, const struct cli_command *cmd, const char *list,
+    struct channel *c)
+{
+	if (!plandb_present(cli->store))
+		fprintf(stderr, "campaignctl: no plan loaded: unit names are not checked\n");
+	else if (cli_load_plan(cli) != 0)
+		return CLI_FAILED;
+	return parse_units(cli, cmd, list, c);
+}
+
+/* c->url from path, checked to be a webhook of c->kind; never printed. */
+static int
+read_url(struct channel *c, const char *path)
+{
+	char err[512];
+
+	if ((c->url = cfg_read_secret(path, err, sizeof(err))) == NULL)
+		return cli_fail("--url-file: %s", err);
+	if (channels_url_check(c->kind, c->url, err, sizeof(err)) < 0)
+		return cli_fail("--url-file %s: %s", path, err);
+	return CLI_OK;
+}
+
+static int
+read_signing_secret(struct channel *c, const char *path)
+{
+	char err[512];
+
+	if ((c->secret = cfg_read_secret(path, err, sizeof(err))) == NULL)
+		return cli_fail("--secret-file: %s", err);
+	return CLI_OK;
+}
+
+static void
+warn_unsigned(enum channel_kind kind)
+{
+	if (kind != CHANNEL_WECOM)
+		fprintf(stderr, "campaignctl: no --secret-file: the robot must then use a keyword "
+		    "or IP allow-list (signing is recommended)\n");
+}
+
 static int
 channel_add(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	struct channel c = { .sends = CHANNEL_SENDS_DEFAULT };
-	const char *url_file = NULL, *secret_file = NULL, *units = NULL, *sends = NULL;
+	struct channel_opts o = { 0 };
 	char err[512];
-	int rc = CLI_FAILED;
+	int rc;
 
 	if (argc < 4)
 		return cli_usage_error(cmd, "channel add: expected NAME KIND --url-file FILE");
@@ -68,55 +161,24 @@ channel_add(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
 	if (channels_kind_parse(argv[3], &c.kind) < 0)
 		return cli_usage_error(cmd, "channel add: KIND is dingtalk-robot, wecom-robot or "
 		    "feishu-bot, not \"%s\"", argv[3]);
-	for (int i = 4; i < argc; i++) {
-		const char **slot = strcmp(argv[i], "--url-file") == 0 ? &url_file :
-		    strcmp(argv[i], "--secret-file") == 0 ? &secret_file :
-		    strcmp(argv[i], "--units") == 0 ? &units :
-		    strcmp(argv[i], "--send") == 0 ? &sends : NULL;
-
-		if (slot == NULL)
-			return cli_usage_error(cmd, "channel add: unknown option \"%s\" (the URL "
-			    "and secret are read from files: --url-file, --secret-file)", argv[i]);
-		if (i + 1 >= argc)
-			return cli_usage_error(cmd, "channel add: %s needs a value", argv[i]);
-		*slot = argv[++i];
-	}
-	if (url_file == NULL)
+	if ((rc = parse_opts(cmd, "add", argc, argv, 4, &o)) != CLI_OK)
+		return rc;
+	if (o.url_file == NULL)
 		return cli_usage_error(cmd, "channel add: --url-file FILE is required");
-	if (sends != NULL && channels_sends_parse(sends, &c.sends, err, sizeof(err)) < 0)
+	if (o.sends != NULL && channels_sends_parse(o.sends, &c.sends, err, sizeof(err)) < 0)
 		return cli_usage_error(cmd, "channel add: %s", err);
-	if (c.kind == CHANNEL_WECOM && secret_file != NULL)
-		return cli_usage_error(cmd, "channel add: a WeCom group robot has no signing "
-		    "secret (its key is in the URL)");
+	if ((rc = check_secret_allowed(cmd, "add", c.kind, &o)) != CLI_OK)
+		return rc;
 	if (cli_open_store(cli) != 0)
 		return CLI_FAILED;
-	if (units != NULL) {
-		/* Checked against the plan when one is loaded, so a typo is caught now. */
-		if (!plandb_present(cli->store))
-			fprintf(stderr, "campaignctl: no plan loaded: unit names are not checked\n");
-		else if (cli_load_plan(cli) != 0)
-			goto out;
-		if ((rc = parse_units(cli, cmd, units, &c)) != CLI_OK)
-			goto out;
-		rc = CLI_FAILED;
-	}
+	if ((o.units != NULL && (rc = load_units(cli, cmd, o.units, &c)) != CLI_OK) ||
+	    (rc = read_url(&c, o.url_file)) != CLI_OK ||
+	    (o.secret_file != NULL && (rc = read_signing_secret(&c, o.secret_file)) != CLI_OK))
+		goto out;
+	rc = CLI_FAILED;
 	c.name = xstrdup(argv[2]);
-	if ((c.url = cfg_read_secret(url_file, err, sizeof(err))) == NULL) {
-		cli_fail("--url-file: %s", err);
-		goto out;
-	}
-	if (channels_url_check(c.kind, c.url, err, sizeof(err)) < 0) {
-		cli_fail("--url-file %s: %s", url_file, err);
-		goto out;
-	}
-	if (secret_file != NULL &&
-	    (c.secret = cfg_read_secret(secret_file, err, sizeof(err))) == NULL) {
-		cli_fail("--secret-file: %s", err);
-		goto out;
-	}
-	if (c.secret == NULL && c.kind != CHANNEL_WECOM)
-		fprintf(stderr, "campaignctl: no --secret-file: the robot must then use a keyword "
-		    "or IP allow-list (signing is recommended)\n");
+	if (c.secret == NULL)
+		warn_unsigned(c.kind);
 	if (channels_add(cli->store, &c, cli->now, err, sizeof(err)) < 0) {
 		cli_fail("%s", err);
 		goto out;
@@ -164,6 +226,125 @@ channel_list(struct cli *cli)
 		fprintf(stderr, "no channels (campaignctl channel add NAME KIND --url-file FILE)\n");
 	channels_free(c, n);
 	return CLI_OK;
+}
+
+/* "no channel named X" with the names there are, so a typo is seen at once. */
+static int
+fail_unknown(struct cli *cli, const char *name)
+{
+	struct channel *all;
+	char **names, known[512];
+	size_t n;
+
+	if (channels_list(cli->store, &all, &n) < 0)
+		return cli_fail("cannot read channels: %s", store_errmsg(cli->store));
+	names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = all[i].name;
+	cli_join(known, sizeof(known), names, n);
+	free(names);
+	cli_fail("no channel named \"%s\" (%s%s)", name, n > 0 ? "channels: " : "there are no "
+	    "channels", n > 0 ? known : "");
+	channels_free(all, n);
+	return CLI_FAILED;
+}
+
+/* What update was given, for its message: "URL, secret, units". */
+static void
+describe_change(const struct channel_opts *o, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "%s%s%s%s%s", o->url_file != NULL ? ", URL" : "",
+	    o->secret_file != NULL ? ", secret" : "", o->no_secret ? ", no secret" : "",
+	    o->units != NULL || o->all_units ? ", units" : "", o->sends != NULL ? ", sends" : "");
+	memmove(out, out + 2, strlen(out + 2) + 1);     /* the leading ", " */
+}
+
+static int
+check_update_opts(const struct cli_command *cmd, const struct channel_opts *o)
+{
+	if (o->url_file == NULL && o->secret_file == NULL && !o->no_secret &&
+	    o->units == NULL && !o->all_units && o->sends == NULL)
+		return cli_usage_error(cmd, "channel update: nothing to update (give --url-file, "
+		    "--secret-file, --no-secret, --units, --all-units or --send)");
+	if (o->secret_file != NULL && o->no_secret)
+		return cli_usage_error(cmd, "channel update: --secret-file or --no-secret, "
+		    "not both");
+	if (o->units != NULL && o->all_units)
+		return cli_usage_error(cmd, "channel update: --units or --all-units, not both");
+	return CLI_OK;
+}
+
+/* Reads the new values into got (of cur's kind); CLI_OK when all are good. */
+static int
+read_update(struct cli *cli, const struct cli_command *cmd, const struct channel_opts *o,
+    const struct channel *cur, struct channel *got)
+{
+	int rc;
+
+	got->kind = cur->kind;
+	if ((rc = check_secret_allowed(cmd, "update", cur->kind, o)) != CLI_OK ||
+	    (o->units != NULL && (rc = load_units(cli, cmd, o->units, got)) != CLI_OK) ||
+	    (o->url_file != NULL && (rc = read_url(got, o->url_file)) != CLI_OK) ||
+	    (o->secret_file != NULL && (rc = read_signing_secret(got, o->secret_file)) != CLI_OK))
+		return rc;
+	if (o->no_secret && cur->secret != NULL)
+		warn_unsigned(cur->kind);
+	return CLI_OK;
+}
+
+/*
+ * Changes what is given and nothing else, in place: unlike remove and add,
+ * the channel keeps its pending deliveries and history. campaign-bot reads
+ * a channel again before each message, so it needs no restart.
+ */
+static int
+channel_update(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	struct channel cur, got = { 0 };
+	struct channel_opts o = { 0 };
+	struct channel_change change;
+	char what[80], err[512];
+	unsigned sends = 0;
+	int rc, found;
+
+	if (argc < 3 || strncmp(argv[2], "--", 2) == 0)
+		return cli_usage_error(cmd, "channel update: expected NAME and what to change");
+	if ((rc = parse_opts(cmd, "update", argc, argv, 3, &o)) != CLI_OK ||
+	    (rc = check_update_opts(cmd, &o)) != CLI_OK)
+		return rc;
+	if (o.sends != NULL && channels_sends_parse(o.sends, &sends, err, sizeof(err)) < 0)
+		return cli_usage_error(cmd, "channel update: %s", err);
+	if (cli_open_store(cli) != 0)
+		return CLI_FAILED;
+	if ((found = channels_get(cli->store, argv[2], &cur)) <= 0)
+		return found < 0 ? cli_fail("cannot read channels: %s", store_errmsg(cli->store)) :
+		    fail_unknown(cli, argv[2]);
+	if ((rc = read_update(cli, cmd, &o, &cur, &got)) != CLI_OK)
+		goto out;
+	change = (struct channel_change){ .url = got.url, .secret = got.secret,
+		.drop_secret = o.no_secret, .set_units = o.units != NULL || o.all_units,
+		.units = got.units, .nunits = got.nunits, .sends = sends };
+	rc = CLI_FAILED;
+	if ((found = channels_update(cli->store, argv[2], &change, cli->now)) <= 0) {
+		if (found < 0)
+			cli_fail("cannot update the channel: %s", store_errmsg(cli->store));
+		else
+			fail_unknown(cli, argv[2]);     /* removed meanwhile */
+		goto out;
+	}
+	describe_change(&o, what, sizeof(what));
+	/* A new credential is the admin's fix for a refused one (channels_update). */
+	printf("channel %s updated (%s)%s; campaign-bot uses it from its next message\n",
+	    argv[2], what, cur.failing && (o.url_file != NULL || o.secret_file != NULL ||
+	    o.no_secret) ? ", no longer failing" : "");
+	channel_clear(&cur);
+	if (channels_get(cli->store, argv[2], &cur) == 1)
+		print_channel(&cur);
+	rc = CLI_OK;
+out:
+	channel_clear(&got);
+	channel_clear(&cur);
+	return rc;
 }
 
 /* The state of delivery id: 0 pending, 1 sent, 2 failed (error owned), -1 error. */
@@ -267,6 +448,8 @@ cmd_channel(struct cli *cli, int argc, char **argv)
 		return CLI_OK;
 	if (strcmp(sub, "add") == 0)
 		return channel_add(cli, cmd, argc, argv);
+	if (strcmp(sub, "update") == 0)
+		return channel_update(cli, cmd, argc, argv);
 	if (strcmp(sub, "list") == 0) {
 		if (argc != 2)
 			return cli_usage_error(cmd, "channel list takes no arguments");
@@ -287,5 +470,5 @@ cmd_channel(struct cli *cli, int argc, char **argv)
 		printf("channel %s removed\n", argv[2]);
 		return CLI_OK;
 	}
-	return cli_usage_error(cmd, "channel: expected add, list, remove or test");
+	return cli_usage_error(cmd, "channel: expected add, update, list, remove or test");
 }

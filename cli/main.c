@@ -73,6 +73,8 @@ const struct cli_command cli_commands[] = {
 	{ "channel", cmd_channel,
 	    "channel add NAME KIND --url-file FILE [--secret-file FILE] [--units A,B] "
 	    "[--send broadcasts,reminders,digest]\n"
+	    "channel update NAME [--url-file FILE] [--secret-file FILE | --no-secret] "
+	    "[--units A,B | --all-units] [--send LIST]\n"
 	    "channel list\nchannel remove NAME\nchannel test NAME",
 	    "group robots (KIND dingtalk-robot, wecom-robot, feishu-bot) that get broadcasts, "
 	    "reminders, the digest" },
