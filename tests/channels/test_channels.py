@@ -21,6 +21,18 @@ minute of pacing takes a couple of seconds.
   kill9         kill -9 of the bot in the middle of a fan-out to two robots,
                 restart: every message arrives, at most the one in flight per
                 robot twice, and no 130101 across the restart
+  update_secret a Feishu bot with the wrong signing secret (19021) and a
+                DingTalk robot whose token was reset (300001) go failing;
+                channel update gives them the new secret, and the new URL and
+                secret: channel list shows them ok, and the next broadcast
+                reaches both with the bot still running; no secret in any
+                output or the bot's log
+  update_filter channel update --units, --all-units and --send change who
+                gets what from the next broadcast on, with the bot running
+  update_pending broadcasts queued for a robot with no bot running, then its
+                token reset and channel update: every one of them is delivered,
+                to the new URL, when the bot starts (remove and add would have
+                failed them)
 
 Usage: test_channels.py --bot BIN --ctl BIN --plan PLAN.json --fake FAKE.py NAME
 """
@@ -280,6 +292,97 @@ def test_kill9(env):
               (rid, texts))
 
 
+def update(env, name, *opts, url=None, secret=None):
+    """campaignctl channel update NAME, with the URL and secret written to files."""
+    argv = ["channel", "update", name]
+    if url is not None:
+        argv += ["--url-file", env.file(name + ".new.url", url)]
+    if secret is not None:
+        argv += ["--secret-file", env.file(name + ".new.secret", secret)]
+    _, out, err = env.ctl(*(argv + list(opts)))
+    check((url is None or url.split("/")[-1].split("=")[-1] not in out + err) and
+          (secret is None or secret not in out + err), "channel update printed a secret")
+    return out
+
+
+def list_line(env, name):
+    _, out, _ = env.ctl("channel", "list")
+    return [ln for ln in out.splitlines() if ln.startswith(name + "\t")][0]
+
+
+def broadcast(env, text, *opts):
+    _, out, _ = env.ctl("broadcast", text, *opts)
+    bid = int(out.split()[1].rstrip(":"))
+    return wait_until("broadcast %d" % bid, pending_zero(env, bid))
+
+
+def delivered_to(env, text):
+    return sorted(e["id"] for e in env.log() if e["code"] == 0 and text in (e["text"] or ""))
+
+
+def test_update_secret(env):
+    env.add("fs", "feishu-bot", "fs1", "fs-old-secret")
+    env.add("dt", "dingtalk-robot", "dtok-old", "SECdt-old")
+    env.start_bot()
+    s = broadcast(env, "轮换之前")
+    check(s["failed"] == 2, "both refused: %r" % s)
+    check("failing: 19021" in list_line(env, "fs") and
+          "failing: 300001" in list_line(env, "dt"), "both failing")
+    # The admin reset the robots' credentials on the platforms; the bot keeps running.
+    out = update(env, "fs", secret="fssec1")
+    check("no longer failing" in out and list_line(env, "fs").endswith("\tok"),
+          "a new secret clears the failing mark: %r" % out)
+    base = "http://127.0.0.1:%d" % env.port
+    update(env, "dt", url=base + "/robot/send?access_token=dtok1", secret="SECdt1")
+    line = list_line(env, "dt")
+    check(line.endswith("\tok") and "…tok1" in line, "the new URL's last four, ok: %r" % line)
+    s = broadcast(env, "轮换之后")
+    check(s["failed"] == 0 and s["delivered"] == s["chats"], "nothing refused now: %r" % s)
+    check(delivered_to(env, "轮换之后") == ["dtok1", "fs1"], "to the new URL: %r" % env.log())
+    _, out, err = env.ctl("channel", "list")
+    for w in ("fssec1", "fs-old-secret", "SECdt1", "dtok1", "dtok-old"):
+        check(w not in out + err, "channel list shows no secret")
+    secrets_not_logged(env, ["fssec1", "fs-old-secret", "SECdt1", "SECdt-old", "dtok1",
+                             "dtok-old", "/hook/fs1"])
+
+
+def test_update_filter(env):
+    env.add("a", "dingtalk-robot", "dtokA", "SECa")
+    env.add("b", "wecom-robot", "wkeyB", extra=["--units", "市委宣传部"])
+    env.start_bot()
+    broadcast(env, "第一条", "--units", "市委政研室")
+    check(delivered_to(env, "第一条") == ["dtokA"], "b is for another unit")
+    out = update(env, "a", "--units", "市委宣传部")
+    check("(units)" in out and "of 市委宣传部" in list_line(env, "a"), "a's filter: %r" % out)
+    update(env, "b", "--all-units")
+    broadcast(env, "第二条", "--units", "市委政研室")
+    check(delivered_to(env, "第二条") == ["wkeyB"], "a no longer, b now: %r" % env.log())
+    update(env, "b", "--send", "digest")
+    s = broadcast(env, "第三条")
+    check(s["failed"] == 0 and delivered_to(env, "第三条") == ["dtokA"],
+          "b only wants the digest now: %r" % s)
+    check(list_line(env, "b").split("\t")[3] == "digest", "b gets the digest alone")
+
+
+def test_update_pending(env):
+    env.add("dt", "dingtalk-robot", "dtok-old", "SECdt-old")
+    for i in range(5):
+        env.ctl("broadcast", "排队 %d" % (i + 1))
+    base = "http://127.0.0.1:%d" % env.port
+    update(env, "dt", "--send", "broadcasts,reminders,digest",
+           url=base + "/robot/send?access_token=dtok1", secret="SECdt1")
+    env.start_bot()
+    wait_until("the queued broadcasts", lambda: all(env.status(i)["pending"] == 0
+                                                    for i in range(1, 6)))
+    for i in range(1, 6):
+        s = env.status(i)
+        check(s["delivered"] == 1 and s["failed"] == 0, "broadcast %d delivered: %r" % (i, s))
+    got = [e["text"] for e in env.log() if e["code"] == 0 and e["id"] == "dtok1"]
+    check(len(got) == 5 and not any(e["id"] == "dtok-old" for e in env.log()),
+          "all five to the new URL, none to the old: %r" % env.log())
+    secrets_not_logged(env, ["SECdt1", "SECdt-old", "dtok1", "dtok-old"])
+
+
 TESTS = {
     "three": ([{"kind": "dingtalk", "id": "dtok1", "secret": "SECdt1"},
                {"kind": "wecom", "id": "wkey1"},
@@ -291,6 +394,13 @@ TESTS = {
                       {"kind": "wecom", "id": "wkey1"}], test_wrong_secret),
     "kill9": ([{"kind": "dingtalk", "id": "dtokA", "secret": "SECa"},
                {"kind": "dingtalk", "id": "dtokB", "secret": "SECb"}], test_kill9),
+    "update_secret": ([{"kind": "feishu", "id": "fs1", "secret": "fssec1"},
+                       {"kind": "dingtalk", "id": "dtok1", "secret": "SECdt1"}],
+                      test_update_secret),
+    "update_filter": ([{"kind": "dingtalk", "id": "dtokA", "secret": "SECa"},
+                       {"kind": "wecom", "id": "wkeyB"}], test_update_filter),
+    "update_pending": ([{"kind": "dingtalk", "id": "dtok1", "secret": "SECdt1"}],
+                       test_update_pending),
 }
 
 
