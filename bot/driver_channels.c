@@ -397,7 +397,8 @@ ch_send(struct driver *d, const struct chat_out *m)
 	json_t *body;
 	int rc;
 
-	/* Read again before each send: a channel removed and added anew has a new URL. */
+	/* Read again before each send: channel update (or remove and add) may have changed
+	   the URL or secret, and no restart is needed. */
 	reload(c);
 	r = robot_find(c, m->chat_id, false);
 	if (r != NULL && r->in_flight)

@@ -502,7 +502,7 @@ failing_channels(struct tick *k, char **text)
 		markup_escape(&b, c[i].name);
 		buf_printf(&b, " 发送失败(%lld ", (long long)c[i].error_code);
 		markup_escape(&b, c[i].error != NULL ? c[i].error : "");
-		buf_puts(&b, "),请核对其 Webhook 地址和密钥后用 campaignctl channel add 重新添加。");
+		buf_puts(&b, "),请核对其 Webhook 地址和密钥后用 campaignctl channel update 更新。");
 	}
 	free(*text);
 	*text = buf_steal(&b);
