@@ -394,6 +394,7 @@ retained_pump(struct retained *r, struct relay *relay, struct mqtt *m, const cha
 			continue;
 		json = message_versioned(snapshot_task_json(r->plan, progress, i, today),
 		    clock_now());
+		submissions_task_json(r->store, r->plan, i, json);     /* issue 15 */
 		rc = message_task(prefix, r->plan->tasks[i].id, json, &msg);
 		json_decref(json);
 		if (rc == 0) {

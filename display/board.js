@@ -151,6 +151,12 @@
         chip.dataset.unit = u.unit;
         units.appendChild(chip);
       });
+      // A task that asks for a document (issue 15): how many units have sent it.
+      if (typeof t.submissions_owed === "number" && t.submissions_owed > 0) {
+        var all = (t.submitted || 0) >= t.submissions_owed;
+        units.appendChild(make("span", "unit deliverable" + (all ? " done" : ""),
+            "总结已交 " + (t.submitted || 0) + "/" + t.submissions_owed));
+      }
       card.appendChild(units);
       box.appendChild(card);
     });

@@ -34,36 +34,43 @@ submissions_owed(const struct plan *plan, const struct plan_task *t, size_t u)
 	return plan_task_has_unit(t, u);
 }
 
-int
-submissions_count(struct store *s, const struct plan *plan, size_t *submitted, size_t *owed)
+/* The units owing task t a file, and how many of them have sent one. */
+static int
+task_count(struct store *s, const struct plan *plan, const struct plan_task *t,
+    size_t *submitted, size_t *owed)
 {
 	sqlite3_stmt *st = store_stmt(s, "SELECT 1 FROM submissions "
 	    "WHERE task_id = ?1 AND unit_id = ?2 LIMIT 1");
 
-	*submitted = *owed = 0;
 	if (st == NULL)
 		return -1;
-	for (size_t i = 0; i < plan->ntasks; i++) {
-		const struct plan_task *t = &plan->tasks[i];
+	for (size_t u = 0; u < plan->nunits; u++) {
+		int rc;
 
-		for (size_t u = 0; u < plan->nunits; u++) {
-			int rc;
-
-			if (!submissions_owed(plan, t, u))
-				continue;
-			(*owed)++;
-			sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
-			sqlite3_bind_int64(st, 2, plan->units[u].id);
-			rc = sqlite3_step(st);
-			sqlite3_reset(st);
-			if (rc == SQLITE_ROW)
-				(*submitted)++;
-			else if (rc != SQLITE_DONE) {
-				store_log_error(s, "count submissions");
-				return -1;
-			}
+		if (!submissions_owed(plan, t, u))
+			continue;
+		(*owed)++;
+		sqlite3_bind_text(st, 1, t->id, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, plan->units[u].id);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+		if (rc == SQLITE_ROW)
+			(*submitted)++;
+		else if (rc != SQLITE_DONE) {
+			store_log_error(s, "count submissions");
+			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+submissions_count(struct store *s, const struct plan *plan, size_t *submitted, size_t *owed)
+{
+	*submitted = *owed = 0;
+	for (size_t i = 0; i < plan->ntasks; i++)
+		if (task_count(s, plan, &plan->tasks[i], submitted, owed) < 0)
+			return -1;
 	return 0;
 }
 
@@ -76,6 +83,19 @@ submissions_summary_json(struct store *s, const struct plan *plan, json_t *summa
 		return;
 	json_object_set_new(summary, "submitted", json_integer((json_int_t)submitted));
 	json_object_set_new(summary, "submissions_owed", json_integer((json_int_t)owed));
+}
+
+void
+submissions_task_json(struct store *s, const struct plan *plan, size_t task, json_t *json)
+{
+	const struct plan_task *t = &plan->tasks[task];
+	size_t submitted = 0, owed = 0;
+
+	if (t->deliverable == NULL || task_count(s, plan, t, &submitted, &owed) < 0)
+		return;
+	json_object_set_new(json, "deliverable", json_string(t->deliverable));
+	json_object_set_new(json, "submitted", json_integer((json_int_t)submitted));
+	json_object_set_new(json, "submissions_owed", json_integer((json_int_t)owed));
 }
 
 char *

@@ -61,6 +61,8 @@ int submissions_count(struct store *s, const struct plan *plan, size_t *submitte
     size_t *owed);
 /* Adds "submitted" and "submissions_owed" to a summary object (the retained summary). */
 void submissions_summary_json(struct store *s, const struct plan *plan, json_t *summary);
+/* For a task with a deliverable: its text and "submitted" of "submissions_owed" units. */
+void submissions_task_json(struct store *s, const struct plan *plan, size_t task, json_t *json);
 
 /* <directory of the database>/files, owned. */
 char *submissions_files_dir(struct store *s);

@@ -64,6 +64,10 @@ class Board(BridgeTest):
         self.assertTrue(fonts, "Noto Sans CJK from the machine (fonts-noto-cjk)")
 
         self.assertIn("总结已交 0/15", b.text("#overall-text"), "3.4 is owed by all 15 units")
+        self.assertEqual(b.text('.task[data-task="3.4"] .deliverable'), "总结已交 0/15",
+                         "3.4's card counts the documents, the task names no unit")
+        self.assertFalse(b.eval("!!document.querySelector('.task[data-task=\"2.4\"] "
+                                ".deliverable')"), "a task that asks for no document")
 
         self.work.ctl("report", "2.4", "工商联", "60")
         b.wait(unit_chip("2.4", "市工商联") + " === '市工商联 60%'", what="60% for 市工商联")
@@ -73,6 +77,8 @@ class Board(BridgeTest):
         self.work.emit("submission", "市委宣传部", "宣传部扶贫日总结.docx")
         b.wait("document.getElementById('overall-text').textContent.includes('总结已交 1/15')",
                what="总结已交 1/15")
+        b.wait("document.querySelector('.task[data-task=\"3.4\"] .deliverable')"
+               ".textContent === '总结已交 1/15'", what="3.4's card: 1/15")
         self.assertTrue(b.eval("document.querySelector('.ticker').hidden"),
                         "the ticker stays for announcements")
 

@@ -88,6 +88,13 @@ class Topics(BridgeTest):
         self.assertEqual(m.user.get("schema"), "campaign-event/1")
         self.sub.wait_topic(summary, lambda m: m.json()["submitted"] == 1)
         self.assertEqual(retained(self.broker, summary)[summary].json()["submissions_owed"], 15)
+        # ... and so does 3.4's own state (it names no unit: every unit owes it).
+        t34 = self.sub.wait_topic(PREFIX + "/tasks/3.4",
+                                  lambda m: m.json().get("submitted") == 1).json()
+        self.assertEqual((t34["deliverable"], t34["submissions_owed"], t34["units"]),
+                         ("“扶贫日”活动的初步情况总结", 15, []))
+        self.assertNotIn("submitted", retained(self.broker, PREFIX + "/tasks/2.4")[
+            PREFIX + "/tasks/2.4"].json(), "a task that asks for no document")
 
         # An unknown sender's file is no event until an admin assigns it.
         [later] = self.work.emit("submission", "-", "总结(扶贫办).pdf")
