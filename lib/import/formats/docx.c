@@ -397,6 +397,7 @@ import_docx_text(const void *data, size_t len, size_t *outlen, char *err, size_t
 	char *xml = NULL, *out = NULL;
 	size_t xml_len = 0;
 	xmlDoc *doc = NULL;
+	const xmlNode *body;
 	struct numbering *nb = xcalloc(1, sizeof(*nb));
 	struct buf b;
 
@@ -424,8 +425,14 @@ import_docx_text(const void *data, size_t len, size_t *outlen, char *err, size_t
 		    "it in Word or WPS and save it again");
 		goto out;
 	}
+	/* no w:body under the root (damaged: an undeclared prefix makes it "h:body") */
+	if ((body = child(xmlDocGetRootElement(doc), "body")) == NULL) {
+		snprintf(err, errlen, "this .docx's document.xml has no document body (w:body); "
+		    "open it in Word or WPS and save it again");
+		goto out;
+	}
 	buf_init(&b, IMPORT_MAX_BYTES * 4);
-	put_block(&b, nb, child(xmlDocGetRootElement(doc), "body"));
+	put_block(&b, nb, body);
 	*outlen = b.len;
 	out = buf_steal(&b);
 out:

@@ -270,7 +270,19 @@ clean_lines(const char *text, size_t *outlen)
 	return buf_steal(&out);
 }
 
-/* The charset a page declares (<meta charset=gbk>, http-equiv); NULL if none. */
+/* True if the n bytes at v start with lit (ASCII, any case). */
+static bool
+starts_ci(const char *v, size_t n, const char *lit)
+{
+	size_t k = strlen(lit);
+
+	return n >= k && strncasecmp(v, lit, k) == 0;
+}
+
+/*
+ * The charset a page declares (<meta charset=gbk>, http-equiv); NULL if none.
+ * The page's bytes are not NUL-terminated: every look stays inside them.
+ */
 static const char *
 declared_charset(const char *d, size_t len)
 {
@@ -279,15 +291,16 @@ declared_charset(const char *d, size_t len)
 	for (size_t i = 0; i + 8 < n; i++) {
 		if (strncasecmp(d + i, "charset=", 8) == 0) {
 			const char *v = d + i + 8;
+			size_t left = len - (i + 8);
 
 			if (*v == '"' || *v == '\'')
-				v++;
-			if (strncasecmp(v, "gb2312", 6) == 0 || strncasecmp(v, "gbk", 3) == 0 ||
-			    strncasecmp(v, "gb18030", 7) == 0)
+				v++, left--;
+			if (starts_ci(v, left, "gb2312") || starts_ci(v, left, "gbk") ||
+			    starts_ci(v, left, "gb18030"))
 				return "GB18030";
-			if (strncasecmp(v, "big5", 4) == 0)
+			if (starts_ci(v, left, "big5"))
 				return "BIG5";
-			if (strncasecmp(v, "utf-8", 5) == 0 || strncasecmp(v, "utf8", 4) == 0)
+			if (starts_ci(v, left, "utf-8") || starts_ci(v, left, "utf8"))
 				return "UTF-8";
 			return NULL;
 		}
