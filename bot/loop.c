@@ -1,11 +1,16 @@
 /*
- * Event loop on curl_multi_poll(): libcurl waits on its own sockets and on
- * our extra descriptors in one poll, so a long poll, sends, signals and the
- * database watch never starve each other. Timers are a short list (a daemon
- * has a handful); the nearest one bounds the wait.
+ * Event loop on poll() and curl_multi_socket_action(): libcurl tells us its
+ * sockets and its next timeout, and one poll waits on those and on our extra
+ * descriptors, so a long poll, sends, signals and the database watch never
+ * starve each other. libcurl then works only on the socket that is ready
+ * (curl_multi_perform would look at every transfer, with a poll each).
+ * Timers are a short list (a daemon has a handful); the nearest one, or
+ * libcurl's, bounds the wait.
  */
 #include "loop.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +35,12 @@ struct transfer {
 	bool keep;              /* CONNECT_ONLY: stays in the multi when done */
 };
 
+/* A socket libcurl wants watched (CURLMOPT_SOCKETFUNCTION). */
+struct csock {
+	curl_socket_t fd;
+	short events;
+};
+
 struct loop_timer {
 	struct loop *loop;
 	int64_t at;             /* -1: disarmed */
@@ -45,10 +56,50 @@ struct loop {
 	size_t ntransfers;
 	struct loop_timer **timers;
 	size_t ntimers;
+	struct csock *csocks;
+	size_t ncsocks;
+	int64_t curl_at;        /* libcurl's timeout (CURLMOPT_TIMERFUNCTION); -1: none */
+	struct pollfd *pfds;    /* the wait's descriptors: watches, then libcurl's */
+	size_t npfds_cap;
 	int64_t now;
 	loop_timer_cb *before_wait;
 	void *before_wait_arg;
 };
+
+static int
+on_curl_socket(CURL *easy, curl_socket_t fd, int what, void *arg, void *sockp)
+{
+	struct loop *l = arg;
+	short events = (short)((what == CURL_POLL_IN || what == CURL_POLL_INOUT ? POLLIN : 0) |
+	    (what == CURL_POLL_OUT || what == CURL_POLL_INOUT ? POLLOUT : 0));
+
+	(void)easy;
+	(void)sockp;
+	for (size_t i = 0; i < l->ncsocks; i++) {
+		if (l->csocks[i].fd == fd) {
+			if (what == CURL_POLL_REMOVE)
+				l->csocks[i] = l->csocks[--l->ncsocks];
+			else
+				l->csocks[i].events = events;
+			return 0;
+		}
+	}
+	if (what != CURL_POLL_REMOVE) {
+		l->csocks = xreallocarray(l->csocks, l->ncsocks + 1, sizeof(*l->csocks));
+		l->csocks[l->ncsocks++] = (struct csock){ fd, events };
+	}
+	return 0;
+}
+
+static int
+on_curl_timer(CURLM *multi, long ms, void *arg)
+{
+	struct loop *l = arg;
+
+	(void)multi;
+	l->curl_at = ms < 0 ? -1 : clock_mono_ms() + ms;
+	return 0;
+}
 
 struct loop *
 loop_new(void)
@@ -58,6 +109,11 @@ loop_new(void)
 	l->multi = curl_multi_init();
 	if (l->multi == NULL)
 		fatalx("loop", "curl_multi_init failed");
+	l->curl_at = -1;
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETFUNCTION, on_curl_socket);
+	curl_multi_setopt(l->multi, CURLMOPT_SOCKETDATA, l);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERFUNCTION, on_curl_timer);
+	curl_multi_setopt(l->multi, CURLMOPT_TIMERDATA, l);
 	l->now = clock_mono_ms();
 	return l;
 }
@@ -74,6 +130,8 @@ loop_free(struct loop *l)
 		l->timers[i]->loop = NULL;
 	free(l->timers);
 	curl_multi_cleanup(l->multi);
+	free(l->csocks);
+	free(l->pfds);
 	free(l);
 }
 
@@ -233,6 +291,8 @@ wait_ms(struct loop *l, int max_wait_ms)
 		if (at >= 0 && at - l->now < wait)
 			wait = at - l->now;
 	}
+	if (l->curl_at >= 0 && l->curl_at - l->now < wait)
+		wait = l->curl_at - l->now;
 	return wait < 0 ? 0 : (int)wait;
 }
 
@@ -282,33 +342,61 @@ loop_before_wait(struct loop *l, loop_timer_cb *cb, void *arg)
 	l->before_wait_arg = arg;
 }
 
+/* libcurl's timeout, if due: what it does then (a transfer just added starts). */
+static void
+curl_timeout(struct loop *l)
+{
+	int running;
+
+	if (l->curl_at < 0 || l->curl_at > l->now)
+		return;
+	l->curl_at = -1;
+	curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+}
+
 void
 loop_run_once(struct loop *l, int max_wait_ms)
 {
-	struct curl_waitfd fds[MAX_FDS];
 	struct watch ready[MAX_FDS];
 	short revents[MAX_FDS];
-	size_t nready = 0, n = l->nwatches;
-	int running;
-	CURLMcode rc;
+	size_t nready = 0, n, nc, ncready = 0;
+	int running, rc;
 
+	/* Transfers added since the last round start now, not after a wait of 0. */
+	l->now = clock_mono_ms();
+	curl_timeout(l);
+	finish_transfers(l);
 	if (l->before_wait != NULL)
 		l->before_wait(l->before_wait_arg);
 	n = l->nwatches;
-	l->now = clock_mono_ms();
+	nc = l->ncsocks;
+	if (n + nc > l->npfds_cap) {
+		l->npfds_cap = n + nc + 8;
+		l->pfds = xreallocarray(l->pfds, l->npfds_cap, sizeof(*l->pfds));
+	}
 	for (size_t i = 0; i < n; i++)
-		fds[i] = (struct curl_waitfd){ .fd = l->watches[i].fd,
-		    .events = CURL_WAIT_POLLIN | (l->watches[i].want_write ? CURL_WAIT_POLLOUT : 0) };
-	rc = curl_multi_poll(l->multi, fds, (unsigned)n, wait_ms(l, max_wait_ms), NULL);
-	if (rc != CURLM_OK)
-		log_warnx("loop", "curl_multi_poll: %s", curl_multi_strerror(rc));
+		l->pfds[i] = (struct pollfd){ .fd = l->watches[i].fd,
+		    .events = POLLIN | (l->watches[i].want_write ? POLLOUT : 0) };
+	for (size_t i = 0; i < nc; i++)
+		l->pfds[n + i] = (struct pollfd){ .fd = l->csocks[i].fd,
+		    .events = l->csocks[i].events };
+	l->now = clock_mono_ms();
+	rc = poll(l->pfds, (nfds_t)(n + nc), wait_ms(l, max_wait_ms));
+	if (rc < 0 && errno != EINTR)
+		log_warn("loop", "poll");
+	if (rc < 0)
+		rc = 0;
 	l->now = clock_mono_ms();
 	/* Collect first: a callback may change the watch list. */
-	for (size_t i = 0; i < n; i++)
-		if (fds[i].revents != 0) {
-			revents[nready] = fds[i].revents;
+	for (size_t i = 0; i < n && rc > 0; i++)
+		if (l->pfds[i].revents != 0) {
+			revents[nready] = l->pfds[i].revents;
 			ready[nready++] = l->watches[i];
 		}
+	/* libcurl's ready sockets move to the front of their part of pfds. */
+	for (size_t i = 0; i < nc && rc > 0; i++)
+		if (l->pfds[n + i].revents != 0)
+			l->pfds[n + ncready++] = l->pfds[n + i];
 	for (size_t i = 0; i < nready; i++) {
 		bool still = false;
 
@@ -318,15 +406,22 @@ loop_run_once(struct loop *l, int max_wait_ms)
 		if (!still)
 			continue;
 		if (ready[i].ecb != NULL)
-			ready[i].ecb(ready[i].arg, ready[i].fd, (revents[i] & ~CURL_WAIT_POLLOUT) != 0,
-			    (revents[i] & CURL_WAIT_POLLOUT) != 0);
+			ready[i].ecb(ready[i].arg, ready[i].fd, (revents[i] & ~POLLOUT) != 0,
+			    (revents[i] & POLLOUT) != 0);
 		else
 			ready[i].cb(ready[i].arg, ready[i].fd);
 	}
-	if (l->ntransfers > 0) {
-		curl_multi_perform(l->multi, &running);
-		finish_transfers(l);
+	for (size_t i = 0; i < ncready; i++) {
+		short re = l->pfds[n + i].revents;
+		int ev = (re & (POLLIN | POLLHUP | POLLERR) ? CURL_CSELECT_IN : 0) |
+		    (re & (POLLOUT | POLLERR) ? CURL_CSELECT_OUT : 0) |
+		    (re & (POLLERR | POLLNVAL) ? CURL_CSELECT_ERR : 0);
+
+		curl_multi_socket_action(l->multi, l->pfds[n + i].fd, ev, &running);
 	}
+	l->now = clock_mono_ms();
+	curl_timeout(l);
+	finish_transfers(l);
 	l->now = clock_mono_ms();
 	run_timers(l);
 }

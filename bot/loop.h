@@ -1,9 +1,10 @@
 /*
  * The daemon's one event loop: libcurl transfers (a long poll and sends in
  * flight at once), watched file descriptors (the signal self-pipe, the
- * database watch, the console's stdin) and timers, all in one
- * curl_multi_poll() with a bounded wait. Callbacks run on the loop; nothing
- * else runs anywhere, so no state needs a lock.
+ * database watch, the console's stdin) and timers, all in one poll() with
+ * a bounded wait (libcurl's sockets through curl_multi_socket_action).
+ * Callbacks run on the loop; nothing else runs anywhere, so no state needs
+ * a lock.
  */
 #ifndef CAMPAIGN_BOT_LOOP_H
 #define CAMPAIGN_BOT_LOOP_H

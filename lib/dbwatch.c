@@ -89,6 +89,10 @@ take_events(struct dbwatch *w)
 				hit = true;
 			p += sizeof(*ev) + ev->len;
 		}
+		/* Room left for another event: the queue was empty (no read for EAGAIN;
+		 * an event queued since wakes the loop as any other). */
+		if ((size_t)n <= sizeof(events) - (sizeof(struct inotify_event) + NAME_MAX + 1))
+			return hit;
 	}
 	if (n < 0 && errno != EAGAIN && errno != EINTR)
 		log_warn("dbwatch", "read");

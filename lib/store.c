@@ -22,6 +22,7 @@
 
 struct cached_stmt {
 	char *sql;
+	const char *key;        /* the caller's last pointer for sql: found without a scan */
 	sqlite3_stmt *stmt;
 };
 
@@ -300,6 +301,28 @@ store_exec(struct store *s, const char *sql)
 	return 0;
 }
 
+/*
+ * store_exec for a statement run again and again (BEGIN, COMMIT, savepoints):
+ * prepared once, where sqlite3_exec would parse it every time.
+ */
+static int
+exec_cached(struct store *s, const char *sql)
+{
+	sqlite3_stmt *st = store_stmt(s, sql);
+	int rc;
+
+	if (st == NULL)
+		return store_exec(s, sql);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		remember(s, sqlite3_errmsg(s->db));
+		log_warnx("store", "%s: %s", sql, sqlite3_errmsg(s->db));
+		return -1;
+	}
+	return 0;
+}
+
 int
 store_begin(struct store *s)
 {
@@ -309,7 +332,7 @@ store_begin(struct store *s)
 		snprintf(sql, sizeof(sql), "BEGIN IMMEDIATE");
 	else
 		snprintf(sql, sizeof(sql), "SAVEPOINT sp%d", s->depth);
-	if (store_exec(s, sql) < 0)
+	if (exec_cached(s, sql) < 0)
 		return -1;
 	s->depth++;
 	return 0;
@@ -326,7 +349,7 @@ store_commit(struct store *s)
 		snprintf(sql, sizeof(sql), "COMMIT");
 	else
 		snprintf(sql, sizeof(sql), "RELEASE sp%d", s->depth - 1);
-	if (store_exec(s, sql) < 0) {
+	if (exec_cached(s, sql) < 0) {
 		store_rollback(s);
 		return -1;
 	}
@@ -363,14 +386,23 @@ sqlite3_stmt *
 store_stmt(struct store *s, const char *sql)
 {
 	sqlite3_stmt *st;
+	size_t i;
 
-	for (size_t i = 0; i < s->nstmts; i++) {
-		if (strcmp(s->stmts[i].sql, sql) == 0) {
-			st = s->stmts[i].stmt;
-			sqlite3_reset(st);
-			sqlite3_clear_bindings(st);
-			return st;
-		}
+	/* Callers mostly pass the same literal: its pointer finds it (checked: a
+	 * buffer's pointer may come back with other SQL). */
+	for (i = 0; i < s->nstmts; i++)
+		if (s->stmts[i].key == sql && strcmp(s->stmts[i].sql, sql) == 0)
+			break;
+	if (i == s->nstmts)
+		for (i = 0; i < s->nstmts; i++)
+			if (strcmp(s->stmts[i].sql, sql) == 0)
+				break;
+	if (i < s->nstmts) {
+		s->stmts[i].key = sql;
+		st = s->stmts[i].stmt;
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		return st;
 	}
 	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
 	    SQLITE_OK) {
@@ -379,6 +411,7 @@ store_stmt(struct store *s, const char *sql)
 	}
 	s->stmts = xreallocarray(s->stmts, s->nstmts + 1, sizeof(*s->stmts));
 	s->stmts[s->nstmts].sql = xstrdup(sql);
+	s->stmts[s->nstmts].key = sql;
 	s->stmts[s->nstmts].stmt = st;
 	s->nstmts++;
 	return st;
@@ -474,9 +507,17 @@ store_writes(const struct store *s)
 bool
 store_changed(struct store *s)
 {
+	/* Asked several times a message: prepared once. */
+	sqlite3_stmt *st = store_stmt(s, "PRAGMA data_version");
 	int64_t v;
+	int rc;
 
-	if (pragma_int(s, "PRAGMA data_version", &v) < 0)
+	if (st == NULL)
+		return true;
+	rc = sqlite3_step(st);
+	v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW)
 		return true;
 	if (v == s->data_version)
 		return false;
