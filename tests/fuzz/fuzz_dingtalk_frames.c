@@ -11,58 +11,13 @@
 
 #include "../../bot/driver_dingtalk.c"
 
-#include "campaign/cfg.h"
-#include "core.h"
-#include "intake.h"
-
-static struct store *store;
-static struct core *core;
-static struct cfg *cfg;
-static struct loop *loop;
-static size_t nbatches;
-
-/* What every driver promises the core (chat.h), whatever the frame held. */
-static void
-check_event(const struct chat_event *ev)
-{
-	if (ev->kind != CHAT_EV_MESSAGE || ev->chat_id == NULL || *ev->chat_id == '\0' ||
-	    ev->user_id == NULL || ev->event_id == NULL || ev->chat_kind == NULL)
-		abort();
-	if (ev->text != NULL && ev->text_len != strlen(ev->text))
-		abort();
-	if (ev->text == NULL && ev->text_len != 0)
-		abort();
-	if (ev->file_ref != NULL && ev->file_name == NULL)
-		abort();
-}
+#include "fuzz_host.h"
 
 static int
 host_batch(void *ctx, const struct chat_batch *b)
 {
-	size_t napplied;
-
 	(void)ctx;
-	if (b->n != 1 || strcmp(b->platform, "dingtalk") != 0)
-		abort();
-	check_event(&b->events[0]);
-	nbatches++;
-	if (store_begin(store) < 0)
-		abort();
-	if (intake_batch(store, core, b, &napplied) < 0) {
-		fprintf(stderr, "fuzz_dingtalk_frames: the store refused a message: %s\n",
-		    store_errmsg(store));
-		abort();
-	}
-	store_rollback(store);
-	return 0;
-}
-
-static char *
-host_cursor(void *ctx, const char *key)
-{
-	(void)ctx;
-	(void)key;
-	return NULL;
+	return fuzz_apply_batch(b, "dingtalk");
 }
 
 /* Receiving never sends, so no send result can come. */
@@ -75,12 +30,6 @@ host_sent(void *ctx, int64_t delivery_id, const struct send_result *r)
 	abort();
 }
 
-static void
-host_kick(void *ctx)
-{
-	(void)ctx;
-}
-
 /* Only the gateway's open answer may be fatal, never a frame. */
 static void
 host_fatal(void *ctx, const char *message)
@@ -90,24 +39,17 @@ host_fatal(void *ctx, const char *message)
 	abort();
 }
 
-static struct driver_host host = { .batch = host_batch, .cursor = host_cursor,
-	.sent = host_sent, .kick = host_kick, .input_closed = host_kick, .fatal = host_fatal };
+static struct driver_host host = { .batch = host_batch, .cursor = fuzz_host_cursor,
+	.sent = host_sent, .kick = fuzz_host_kick, .input_closed = fuzz_host_kick,
+	.fatal = host_fatal };
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	char err[256];
-
 	(void)argc;
 	(void)argv;
-	store = fuzz_seed_store(NULL);
-	cfg = cfg_load(NULL, err, sizeof(err));
-	if (cfg == NULL)
-		abort();
+	fuzz_host_init(&host);
 	cfg->dingtalk.client_id = xstrdup("dingfuzzclient");
-	core = core_new(store, cfg);
-	loop = loop_new();
-	host.loop = loop;
 	return 0;
 }
 
