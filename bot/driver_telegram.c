@@ -532,6 +532,13 @@ tg_can_send(struct driver *d)
 	return t->state != ST_IDENTIFY && t->state != ST_STOPPED && !tg_call_busy(t->send);
 }
 
+/* Receiving (systemd's READY=1): signed in and the webhook removed, so polling. */
+static bool
+tg_serving(struct driver *d)
+{
+	return ((struct telegram *)d->priv)->state == ST_POLL;
+}
+
 static bool
 tg_idle(struct driver *d)
 {
@@ -630,6 +637,7 @@ static const struct driver_ops telegram_ops = {
 	.stop = tg_stop,
 	.can_send = tg_can_send,
 	.send = tg_send,
+	.serving = tg_serving,
 	.idle = tg_idle,
 	.file_url = tg_file_url,
 	.file_max = FILE_MAX,
